@@ -1,0 +1,510 @@
+"""MLflow backend over ``MlflowClient``: the reference adapter of the contract.
+
+Works against an in-process store (``sqlite:///…``, ``postgresql://…``) and a remote
+``mlflow server`` alike. Versions created through the gateway get a run of their own (tagged
+``mrg.managed``) that holds the artifact, metrics, params and dataset inputs natively, so an
+MLflow user sees everything the gateway wrote with plain MLflow tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from adapters.artifacts import mlflow_store
+from adapters.base import (
+    DEFAULT_CHUNK,
+    ArtifactUpload,
+    Capabilities,
+    HashingReader,
+    Health,
+    RegistryAdapter,
+    verify_digest,
+)
+from mapping import envelope
+from mapping import mlflow as mm
+from mapping.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RegistryError,
+    Unavailable,
+    Unsupported,
+)
+from mapping.schema import (
+    Approval,
+    ArtifactFile,
+    Model,
+    ModelQuery,
+    ModelVersion,
+    Page,
+    RegistryKind,
+    Stage,
+    VersionPatch,
+    VersionSpec,
+)
+
+
+class MlflowSettings(BaseModel):
+    """``tracking_uri``: ``http(s)://`` server or a database URI for an in-process store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_uri: str
+    registry_uri: str | None = None
+    experiment: str = "mrg-registry"
+    artifact_location: str | None = None
+    http_retries: int = 0  # the gateway retries itself (adapters.retry), with Retry-After
+    http_timeout: int = 30
+
+
+_ERROR_CODES: dict[str, type[RegistryError]] = {
+    "RESOURCE_DOES_NOT_EXIST": NotFound,
+    "NOT_FOUND": NotFound,
+    "RESOURCE_ALREADY_EXISTS": AlreadyExists,
+    "INVALID_PARAMETER_VALUE": InvalidInput,
+    "INVALID_STATE": InvalidInput,
+    "BAD_REQUEST": InvalidInput,
+    "PERMISSION_DENIED": PermissionDenied,
+    "UNAUTHENTICATED": PermissionDenied,
+    "REQUEST_LIMIT_EXCEEDED": RateLimited,
+    "TEMPORARILY_UNAVAILABLE": Unavailable,
+    "ENDPOINT_NOT_FOUND": NotFound,
+}
+
+
+class MlflowAdapter(RegistryAdapter):
+    kind = RegistryKind.MLFLOW
+    settings_model = MlflowSettings
+
+    def __init__(self, name: str, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, settings)
+        self.config = MlflowSettings.model_validate(self.settings)
+        self._client: Any = None
+        self._experiment_id: str | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            # MLflow's REST client retries for minutes by default; the gateway retries itself.
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(self.config.http_retries))
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(self.config.http_timeout))
+            from mlflow import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.config.tracking_uri, registry_uri=self.config.registry_uri)
+        return self._client
+
+    @property
+    def _remote(self) -> bool:
+        return self.config.tracking_uri.startswith(("http://", "https://"))
+
+    @contextmanager
+    def _op(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except RegistryError as err:
+            raise err.with_context(registry=self.name, operation=operation) from None
+        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy below
+            raise self._translate(exc, operation) from exc
+
+    def _translate(self, exc: Exception, operation: str) -> RegistryError:
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException):
+            code = str(exc.error_code)
+            message = exc.message if hasattr(exc, "message") else str(exc)
+            cls = _ERROR_CODES.get(code)
+            if cls is None:
+                status = exc.get_http_status_code()
+                cls = RateLimited if status == 429 else Unavailable if status >= 500 else InvalidInput
+            if cls is InvalidInput and "already exists" in message:
+                cls = AlreadyExists
+            if cls is InvalidInput and ("not found" in message.lower() or "does not exist" in message.lower()):
+                cls = NotFound
+            return cls(message, registry=self.name, operation=operation, native_code=code)
+        import requests
+
+        if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+            status = exc.response.status_code
+            cls = {404: NotFound, 403: PermissionDenied, 401: PermissionDenied, 409: AlreadyExists, 429: RateLimited}.get(
+                status, Unavailable if status >= 500 else InvalidInput
+            )
+            return cls(f"MLflow answered HTTP {status} to {operation}", registry=self.name, operation=operation,
+                       native_code=str(status))
+        if isinstance(exc, requests.exceptions.RequestException):
+            return Unavailable(f"MLflow at {self.config.tracking_uri} is unreachable: {type(exc).__name__}",
+                               registry=self.name, operation=operation)
+        return Unavailable(f"{type(exc).__name__}: {exc}", registry=self.name, operation=operation)
+
+    def _experiment(self) -> str:
+        if self._experiment_id is None:
+            exp = self.client.get_experiment_by_name(self.config.experiment)
+            if exp is None:
+                try:
+                    self._experiment_id = self.client.create_experiment(
+                        self.config.experiment, artifact_location=self.config.artifact_location
+                    )
+                except Exception:  # noqa: BLE001 - a concurrent creator won the race
+                    exp = self.client.get_experiment_by_name(self.config.experiment)
+                    if exp is None:
+                        raise
+                    self._experiment_id = exp.experiment_id
+            else:
+                self._experiment_id = exp.experiment_id
+        return self._experiment_id
+
+    # -- description ------------------------------------------------------------------------
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            kind=self.kind,
+            aliases_native=True,
+            version_id_assignable=False,
+            checksums=False,
+            max_tags=None,
+            tag_key_max=mm.TAG_KEY_MAX,
+            tag_value_max=mm.TAG_VALUE_MAX,
+            list_page_max=1000,
+            search_filters=["name_prefix", "tags"],
+            reserved_aliases=["latest", "v<number>"],
+            fidelity=dict(mm.FIDELITY),
+        )
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        try:
+            if self._remote:
+                import requests
+
+                resp = requests.get(self.config.tracking_uri.rstrip("/") + "/health", timeout=3)
+                ok = resp.status_code == 200
+                message = None if ok else f"HTTP {resp.status_code}"
+            else:
+                with self._op("health"):
+                    self.client.search_registered_models(max_results=1)
+                ok, message = True, None
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            ok, message = False, str(exc)[:200]
+        return Health(ok=ok, latency_ms=round((time.perf_counter() - started) * 1000, 2), message=message)
+
+    # -- models -----------------------------------------------------------------------------
+    def list_models(
+        self, query: ModelQuery | None = None, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[Model]:
+        clauses = []
+        if query and query.name_prefix:
+            clauses.append(f"name LIKE '{_quote(query.name_prefix)}%'")
+        for key, value in (query.tags if query else {}).items():
+            clauses.append(f"tags.`{key}` = '{_quote(value)}'")
+        with self._op("list_models"):
+            result = self.client.search_registered_models(
+                filter_string=" AND ".join(clauses) or None,
+                max_results=min(page_size or 100, 1000),
+                order_by=["name ASC"],
+                page_token=page_token,
+            )
+        return Page(items=[mm.to_model(self.name, rm) for rm in result], next_token=result.token or None)
+
+    def get_model(self, name: str) -> Model:
+        mm.check_model_name(name)
+        with self._op("get_model"):
+            return mm.to_model(self.name, self.client.get_registered_model(name))
+
+    def create_model(self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None) -> Model:
+        mm.check_model_name(name)
+        mm.check_tags(tags or {})
+        with self._op("create_model"):
+            rm = self.client.create_registered_model(name, tags=dict(tags or {}), description=description)
+            return mm.to_model(self.name, rm)
+
+    def update_model(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        remove_tags: Iterable[str] = (),
+    ) -> Model:
+        mm.check_model_name(name)
+        mm.check_tags(tags or {})
+        with self._op("update_model"):
+            self.client.get_registered_model(name)
+            if description is not None:
+                self.client.update_registered_model(name, description=description)
+            for key, value in (tags or {}).items():
+                self.client.set_registered_model_tag(name, key, value)
+            for key in remove_tags:
+                self.client.delete_registered_model_tag(name, key)
+            return mm.to_model(self.name, self.client.get_registered_model(name))
+
+    def delete_model(self, name: str) -> None:
+        mm.check_model_name(name)
+        with self._op("delete_model"):
+            self.client.delete_registered_model(name)
+
+    # -- versions ---------------------------------------------------------------------------
+    def _aliases_by_version(self, model: str) -> dict[str, list[str]]:
+        # search_model_versions never returns aliases (mlflow#16734): read them from the model.
+        by_version: dict[str, list[str]] = {}
+        for alias, version in (self.client.get_registered_model(model).aliases or {}).items():
+            by_version.setdefault(str(version), []).append(alias)
+        return by_version
+
+    def _run(self, run_id: str | None, cache: dict[str, Any] | None = None) -> Any | None:
+        if not run_id:
+            return None
+        if cache is not None and run_id in cache:
+            return cache[run_id]
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self.client.get_run(run_id)
+        except MlflowException:
+            run = None  # deleted or redacted run: the version still reads, without run data
+        if cache is not None:
+            cache[run_id] = run
+        return run
+
+    def _to_version(self, mv: Any, aliases: dict[str, list[str]], runs: dict[str, Any] | None = None) -> ModelVersion:
+        return mm.to_version(self.name, mv, aliases=aliases.get(str(mv.version), []), run=self._run(mv.run_id, runs))
+
+    def list_versions(
+        self, model: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[ModelVersion]:
+        mm.check_model_name(model)
+        with self._op("list_versions"):
+            aliases = self._aliases_by_version(model)
+            result = self.client.search_model_versions(
+                filter_string=f"name = '{_quote(model)}'",
+                max_results=min(page_size or 1000, 10000),
+                order_by=["version_number ASC"],
+                page_token=page_token,
+            )
+            runs: dict[str, Any] = {}
+            items = [self._to_version(mv, aliases, runs) for mv in result]
+        return Page(items=items, next_token=result.token or None)
+
+    def get_version(self, model: str, version: str) -> ModelVersion:
+        mm.check_model_name(model)
+        _check_version(version)
+        with self._op("get_version"):
+            mv = self.client.get_model_version(model, version)
+            return self._to_version(mv, self._aliases_by_version(model))
+
+    def create_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> ModelVersion:
+        mm.check_model_name(model)
+        mm.check_tags(spec.tags)
+        if spec.version is not None:
+            raise Unsupported(
+                "version: MLflow assigns version numbers itself; a requested version id cannot be honoured",
+                registry=self.name, field="version",
+            )
+        with self._op("create_version"):
+            self.client.get_registered_model(model)  # NotFound before any run is created
+            managed = spec.artifact_uri is None
+            env_fields: dict[str, Any] = {
+                "stage": spec.stage,
+                "approval": spec.approval,
+                "lineage": spec.lineage,
+                "model_card": spec.model_card,
+                "created_by": spec.created_by,
+            }
+            if managed:
+                run_id = self._create_managed_run(model, spec, files, env_fields)
+                source = f"runs:/{run_id}/{mm.ARTIFACT_SUBDIR}"
+            else:
+                if list(files):
+                    raise InvalidInput("files: give either artifact_uri or files to upload, not both", field="files")
+                source = spec.artifact_uri
+                run_id = _run_id_from_source(source)
+                env_fields["metrics"] = spec.metrics
+                env_fields["params"] = spec.params
+            tags = {**spec.tags, **mm.envelope_tags(env_fields)}
+            mv = self.client.create_model_version(
+                model, source, run_id=run_id, tags=tags, description=spec.description
+            )
+            return self._to_version(mv, self._aliases_by_version(model))
+
+    def _create_managed_run(
+        self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload], env_fields: dict[str, Any]
+    ) -> str:
+        from mlflow.entities import Dataset, DatasetInput, Metric, Param
+
+        run = self.client.create_run(
+            self._experiment(), tags={mm.MANAGED_RUN_TAG: "true", "mlflow.runName": f"{model}-registration"}
+        )
+        run_id = run.info.run_id
+        try:
+            native_params, extra_params = mm.native_params(spec.params)
+            if extra_params:
+                env_fields["params"] = extra_params
+            now = int(time.time() * 1000)
+            metrics = [Metric(k, v, now, 0) for k, v in spec.metrics.items()]
+            params = [Param(k, v) for k, v in native_params.items()]
+            for i in range(0, max(len(metrics), len(params)), 100):
+                self.client.log_batch(run_id, metrics=metrics[i : i + 100], params=params[i : i + 100])
+            datasets = [
+                DatasetInput(Dataset(name=d.name or d.uri, digest=d.digest, source_type="external", source=d.uri))
+                for d in spec.lineage.datasets
+                if d.digest
+            ]
+            if datasets:
+                self.client.log_inputs(run_id, datasets=datasets)
+            for upload in files:
+                reader = HashingReader(upload.chunks)
+                mlflow_store.write_stream(
+                    run.info.artifact_uri, f"{mm.ARTIFACT_SUBDIR}/{upload.path}", reader, self.config.tracking_uri
+                )
+                verify_digest(upload, reader.sha256, reader.bytes_read, registry=self.name)
+            self.client.set_terminated(run_id)
+        except BaseException:
+            self.client.set_terminated(run_id, status="FAILED")
+            self.client.delete_run(run_id)
+            raise
+        return run_id
+
+    def update_version(self, model: str, version: str, patch: VersionPatch) -> ModelVersion:
+        mm.check_model_name(model)
+        _check_version(version)
+        mm.check_tags(patch.tags or {})
+        with self._op("update_version"):
+            mv = self.client.get_model_version(model, version)
+            if patch.description is not None:
+                self.client.update_model_version(model, version, description=patch.description)
+            for key, value in (patch.tags or {}).items():
+                self.client.set_model_version_tag(model, version, key, value)
+            for key in patch.remove_tags:
+                envelope.check_user_tags({key: ""}, "remove_tags")
+                self.client.delete_model_version_tag(model, version, key)
+            current = mm.read_envelope(mv.tags or {})
+            fields: dict[str, Any] = {}
+            if patch.metrics is not None:
+                fields["metrics"] = {**current.get("metrics", {}), **patch.metrics}
+            if patch.params is not None:
+                fields["params"] = {**current.get("params", {}), **patch.params}
+            if patch.lineage is not None:
+                fields["lineage"] = patch.lineage
+            if patch.model_card is not None:
+                fields["model_card"] = patch.model_card
+            self._write_envelope(model, version, mv.tags or {}, fields)
+            return self.get_version(model, version)
+
+    def _write_envelope(self, model: str, version: str, existing: Mapping[str, str], fields: Mapping[str, Any]) -> None:
+        """Set the envelope keys of ``fields``, removing them (and stale chunks) when empty."""
+        wanted = mm.envelope_tags(fields)
+        for name in fields:
+            base = envelope.FIELD_KEYS[name]
+            for key in existing:
+                if (key == base or key.startswith(base + ".")) and key not in wanted:
+                    self.client.delete_model_version_tag(model, version, key)
+        for key, value in wanted.items():
+            if existing.get(key) != value:
+                self.client.set_model_version_tag(model, version, key, value)
+
+    def delete_version(self, model: str, version: str) -> None:
+        mm.check_model_name(model)
+        _check_version(version)
+        with self._op("delete_version"):
+            self.client.delete_model_version(model, version)
+
+    # -- pointers and governance --------------------------------------------------------------
+    def set_alias(self, model: str, alias: str, version: str) -> None:
+        mm.check_model_name(model)
+        mm.check_alias(alias)
+        _check_version(version)
+        with self._op("set_alias"):
+            self.client.get_model_version(model, version)
+            self.client.set_registered_model_alias(model, alias, version)
+
+    def delete_alias(self, model: str, alias: str) -> None:
+        mm.check_model_name(model)
+        with self._op("delete_alias"):
+            if alias not in (self.client.get_registered_model(model).aliases or {}):
+                raise NotFound(f"alias: model {model!r} has no alias {alias!r}", field="alias")
+            self.client.delete_registered_model_alias(model, alias)
+
+    def set_approval(self, model: str, version: str, approval: Approval) -> ModelVersion:
+        return self._set_envelope_field(model, version, "set_approval", "approval", approval)
+
+    def set_stage(self, model: str, version: str, stage: Stage) -> ModelVersion:
+        return self._set_envelope_field(model, version, "set_stage", "stage", Stage(stage))
+
+    def _set_envelope_field(self, model: str, version: str, operation: str, field: str, value: Any) -> ModelVersion:
+        mm.check_model_name(model)
+        _check_version(version)
+        with self._op(operation):
+            mv = self.client.get_model_version(model, version)
+            self._write_envelope(model, version, mv.tags or {}, {field: value})
+            return self.get_version(model, version)
+
+    # -- artifacts ----------------------------------------------------------------------------
+    def _download_uri(self, model: str, version: str) -> str:
+        return str(self.client.get_model_version_download_uri(model, version))
+
+    def list_artifacts(self, model: str, version: str) -> list[ArtifactFile]:
+        mm.check_model_name(model)
+        _check_version(version)
+        with self._op("list_artifacts"):
+            uri = self._download_uri(model, version)
+            files = []
+            for path, size in mlflow_store.list_files(uri, self.config.tracking_uri):
+                digest = hashlib.sha256()
+                for block in mlflow_store.open_read(uri, path, self.config.tracking_uri):
+                    digest.update(block)
+                files.append(ArtifactFile(path=path, size=size, sha256=digest.hexdigest()))
+            return files
+
+    def read_artifact(self, model: str, version: str, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        mm.check_model_name(model)
+        _check_version(version)
+        with self._op("read_artifact"):
+            uri = self._download_uri(model, version)
+            stream = mlflow_store.open_read(uri, path, self.config.tracking_uri, chunk_size)
+        return self._guarded(stream, "read_artifact")
+
+    def _guarded(self, stream: Iterator[bytes], operation: str) -> Iterator[bytes]:
+        with self._op(operation):
+            yield from stream
+
+
+def _operation(fn: Any) -> Any:
+    """Run a public method inside ``_op`` so validation errors carry registry and operation too."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(self: MlflowAdapter, *args: Any, **kwargs: Any) -> Any:
+        with self._op(fn.__name__):
+            return fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+for _name in (
+    "get_model", "create_model", "update_model", "delete_model", "list_models", "list_versions", "get_version",
+    "create_version", "update_version", "delete_version", "set_alias", "delete_alias", "set_approval",
+    "set_stage", "list_artifacts",
+):
+    setattr(MlflowAdapter, _name, _operation(getattr(MlflowAdapter, _name)))
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _check_version(version: str) -> None:
+    if not str(version).isdigit():
+        raise InvalidInput(f"version: MLflow versions are positive integers (got {version!r})", field="version")
+
+
+def _run_id_from_source(source: str | None) -> str | None:
+    if source and source.startswith("runs:/"):
+        return source[len("runs:/") :].split("/", 1)[0] or None
+    return None

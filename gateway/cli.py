@@ -1,0 +1,285 @@
+"""``mrg``: serve the gateway, start the sandbox, and read registries from the terminal.
+
+Bad input exits with code 2 and one readable line; a registry that cannot be reached exits
+with 1. ``--json`` prints machine-readable output on every listing command. Heavy imports
+(FastAPI, uvicorn, cloud SDKs) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from gateway.config import ConfigError, GatewayConfig, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="model-registry-gateway: one API over every model registry.")
+models_app = typer.Typer(no_args_is_help=True, help="Models across registries.")
+versions_app = typer.Typer(no_args_is_help=True, help="Versions of one model.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
+app.add_typer(models_app, name="models")
+app.add_typer(versions_app, name="versions")
+app.add_typer(audit_app, name="audit")
+
+T = TypeVar("T")
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="mrg.yaml (default: ./mrg.yaml, else embedded)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"mrg: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    from mapping.errors import RegistryError
+
+    try:
+        yield
+    except ConfigError as exc:
+        fail(str(exc))
+    except RegistryError as exc:
+        fail(str(exc), 1 if exc.retryable else 2)
+
+
+def _config(path: Path | None) -> GatewayConfig:
+    with handled():
+        return load_config(path)
+    raise AssertionError("unreachable")
+
+
+def _gateway(path: Path | None) -> Any:
+    from gateway.core import Gateway
+
+    return Gateway(_config(path))
+
+
+def _emit(data: Any, as_json: bool, table: Callable[[], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        table()
+
+
+def _dump(obj: Any) -> Any:
+    return obj.model_dump(mode="json", exclude={"native"}) if hasattr(obj, "model_dump") else obj
+
+
+# -- serve and sandbox ---------------------------------------------------------------------------
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="bind address (default from config: 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default from config: 8080)")] = None,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help="also start every backend locally and serve them")] = False,
+    sandbox_dir: Annotated[Path, typer.Option(help="where the sandbox keeps its data")] = Path("mrg-sandbox"),
+) -> None:
+    """Run the REST API (OpenAPI at /docs). With no config: a local MLflow registry under ./mrg-data."""
+    running = None
+    if sandbox:
+        running = _start_sandbox(sandbox_dir)
+        config = running.config_path
+    try:
+        cfg = _config(config)
+        cfg.server.host = host or cfg.server.host
+        cfg.server.port = port if port is not None else cfg.server.port
+        if cfg.auth.anonymous_role and cfg.server.host not in LOOPBACK:
+            fail(f"serve: anonymous access ({cfg.auth.anonymous_role}) is only allowed on loopback; "
+                 f"set auth.anonymous_role: null and use API keys to bind {cfg.server.host}")
+        _run_server(cfg)
+    finally:
+        if running is not None:
+            running.stop()
+
+
+def _run_server(cfg: GatewayConfig) -> None:
+    import uvicorn
+
+    from gateway.api import create_app
+
+    typer.echo(f"mrg: serving {', '.join(cfg.registries) or 'no registries'} on http://{cfg.server.host}:{cfg.server.port}"
+               f" (docs at /docs)", err=True)
+    uvicorn.run(create_app(cfg), host=cfg.server.host, port=cfg.server.port, log_level="warning",
+                http="gateway.api.nodelay:NoDelayH11Protocol")
+
+
+def _start_sandbox(root: Path) -> Any:
+    from rich.console import Console
+
+    from gateway.sandbox.launch import start_sandbox
+
+    console = Console(stderr=True)
+    with console.status("starting the sandbox") as status:
+        sandbox = start_sandbox(root, progress=lambda msg: status.update(msg))
+    console.print(f"sandbox: {', '.join(sandbox.registries)} ready; config {sandbox.config_path}, "
+                  f"SDK settings in {sandbox.root / 'sandbox.env'}")
+    for name, why in sandbox.skipped.items():
+        console.print(f"sandbox: {name} skipped ({why})")
+    return sandbox
+
+
+@app.command("sandbox")
+def sandbox_cmd(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the sandbox keeps its data")] = Path("mrg-sandbox"),
+) -> None:
+    """Start every backend on this machine and wait (Ctrl-C stops everything)."""
+    import signal
+    import threading
+
+    running = _start_sandbox(data_dir)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        typer.echo("sandbox: stopped", err=True)
+
+
+# -- reading -------------------------------------------------------------------------------------
+@app.command()
+def registries(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Configured registries with their kind, health and main capabilities."""
+    gw = _gateway(config)
+    rows = []
+    with handled():
+        for name in gw.registry_names():
+            adapter = gw.adapter(name)
+            caps = adapter.capabilities()
+            rows.append({"name": name, "kind": adapter.kind.value, "health": adapter.health().model_dump(),
+                         "capabilities": caps.model_dump(mode="json")})
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("registry", "kind", "healthy", "aliases", "approval", "stage", "assignable ids")
+        for r in rows:
+            c = r["capabilities"]
+            t.add_row(r["name"], r["kind"], "yes" if r["health"]["ok"] else f"no: {r['health']['message']}",
+                      _place(c["aliases"], c["aliases_native"]), _place(True, c["approval_native"]),
+                      _place(True, c["stage_native"]), "yes" if c["version_id_assignable"] else "no")
+        Console().print(t)
+
+    _emit(rows, as_json, table)
+
+
+def _place(supported: bool, native: bool) -> str:
+    return "native" if native else ("envelope" if supported else "no")
+
+
+@models_app.command("ls")
+def models_ls(
+    config: ConfigOpt = None,
+    registry: Annotated[list[str] | None, typer.Option("--registry", "-r", help="limit to these registries")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="free text")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Models of every configured registry (a registry that fails is reported, not fatal)."""
+    from mapping.schema import ModelQuery
+
+    gw = _gateway(config)
+    with handled():
+        result = gw.search_models(ModelQuery(text=query), registry)
+    data = {"items": [_dump(m) for m in result.items], "partial": result.partial, "errors": result.errors}
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("registry", "model", "latest", "aliases", "description")
+        for m in result.items:
+            t.add_row(m.registry, m.name, m.latest_version or "-",
+                      ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())), (m.description or "")[:60])
+        console = Console()
+        console.print(t)
+        for err in result.errors:
+            console.print(f"[yellow]{err['registry']}: {err['kind']}: {err['message']}[/yellow]")
+
+    _emit(data, as_json, table)
+    if result.errors and not result.items:
+        raise typer.Exit(1)
+
+
+@models_app.command("show")
+def models_show(registry: str, name: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """One model with its tags and aliases."""
+    gw = _gateway(config)
+    with handled():
+        model = gw.call(registry, lambda a: a.get_model(name))
+    _emit(_dump(model), as_json, lambda: _print_fields(_dump(model)))
+
+
+@versions_app.command("ls")
+def versions_ls(registry: str, model: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Versions of a model in creation order."""
+    gw = _gateway(config)
+    with handled():
+        items = gw.call(registry, lambda a: list(a.iter_versions(model)))
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("version", "stage", "approval", "aliases", "created", "description")
+        for v in items:
+            t.add_row(v.version, v.stage.value, v.approval.status.value, ", ".join(v.aliases),
+                      v.created_at.isoformat(timespec="seconds") if v.created_at else "-", (v.description or "")[:50])
+        Console().print(t)
+
+    _emit([_dump(v) for v in items], as_json, table)
+
+
+@versions_app.command("show")
+def versions_show(registry: str, model: str, version: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """One version with every common field."""
+    gw = _gateway(config)
+    with handled():
+        item = gw.call(registry, lambda a: a.get_version(model, version))
+    _emit(_dump(item), as_json, lambda: _print_fields(_dump(item)))
+
+
+def _print_fields(data: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("field", "value", show_header=False)
+    for key, value in data.items():
+        t.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
+    Console().print(t)
+
+
+@audit_app.command("verify")
+def audit_verify(config: ConfigOpt = None) -> None:
+    """Check the hash chain of the audit log; exit 1 if any row was edited or deleted."""
+    gw = _gateway(config)
+    problems = gw.store.verify_audit()
+    for problem in problems:
+        typer.echo(f"audit: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"audit: {len(gw.store.audit_events(limit=10**9))} events, chain intact")
+
+
+def main() -> None:
+    # MLflow logs schema set-up at INFO on stderr; a CLI's stderr is for its own one-line errors.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

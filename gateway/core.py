@@ -1,0 +1,216 @@
+"""The gateway's orchestration core, shared by the REST API and the CLI.
+
+Holds the configured registries (adapters created on first use, so an unused cloud SDK is
+never imported), bounds concurrent calls per registry, applies retries and rate limits, and
+records every mutation in the audit log. It keeps no other state: replicas share the store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from adapters.base import RegistryAdapter
+from adapters.registry import create_adapter
+from adapters.retry import RetryPolicy, TokenBucket, call_with_retry
+from gateway.config import GatewayConfig, RegistryConfig
+from gateway.store import Store
+from mapping.errors import NotFound, RegistryError, Unavailable
+from mapping.schema import Model, ModelQuery
+
+T = TypeVar("T")
+
+
+@dataclass
+class RegistryHandle:
+    name: str
+    config: RegistryConfig
+    semaphore: threading.BoundedSemaphore
+    bucket: TokenBucket | None
+    adapter: RegistryAdapter | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class SearchResult:
+    items: list[Model]
+    errors: list[dict[str, Any]]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.errors)
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, store: Store | None = None, retry: RetryPolicy | None = None) -> None:
+        self.config = config
+        self._store = store
+        self._store_lock = threading.Lock()
+        self.retry = retry or RetryPolicy(attempts=3)
+        self._handles = {
+            name: RegistryHandle(
+                name=name,
+                config=cfg,
+                semaphore=threading.BoundedSemaphore(cfg.max_concurrency),
+                bucket=TokenBucket(cfg.rate_per_second) if cfg.rate_per_second else None,
+            )
+            for name, cfg in config.registries.items()
+        }
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        with self._store_lock:
+            if self._store is None:
+                self._store = Store(self.config.resolved_database_url())
+            return self._store
+
+    def registry_names(self) -> list[str]:
+        return sorted(self._handles)
+
+    def handle(self, name: str) -> RegistryHandle:
+        handle = self._handles.get(name)
+        if handle is None:
+            raise NotFound(
+                f"registry: no registry named {name!r} is configured (configured: {', '.join(self.registry_names()) or 'none'})",
+                field="registry",
+            )
+        return handle
+
+    def adapter(self, name: str) -> RegistryAdapter:
+        handle = self.handle(name)
+        with handle.lock:
+            if handle.adapter is None:
+                handle.adapter = create_adapter(name, handle.config.kind.value, handle.config.settings())
+            return handle.adapter
+
+    def close(self) -> None:
+        for handle in self._handles.values():
+            if handle.adapter is not None:
+                handle.adapter.close()
+        if self._store is not None:
+            self._store.close()
+
+    # -- calls ----------------------------------------------------------------------------------
+    def call(self, registry: str, fn: Callable[[RegistryAdapter], T]) -> T:
+        """Run one adapter call under the registry's concurrency bound, rate limit and retries."""
+        handle = self.handle(registry)
+        adapter = self.adapter(registry)
+
+        def attempt() -> T:
+            if handle.bucket is not None:
+                handle.bucket.acquire()
+            with handle.semaphore:
+                return fn(adapter)
+
+        return call_with_retry(attempt, self.retry)
+
+    def mutate(
+        self,
+        registry: str,
+        fn: Callable[[RegistryAdapter], T],
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        before: Callable[[RegistryAdapter], Any] | None = None,
+        request_id: str | None = None,
+    ) -> T:
+        """A call that changes a registry: audited with before/after snapshots."""
+        prior = _dump(self.call(registry, before)) if before is not None else None
+        result = self.call(registry, fn)
+        self.store.record(
+            actor=actor, action=action, registry=registry, target=target,
+            before=prior, after=_dump(result), request_id=request_id,
+        )
+        return result
+
+    # -- federated reads ----------------------------------------------------------------------
+    def search_models(
+        self,
+        query: ModelQuery,
+        registries: Iterable[str] | None = None,
+        deadline: float = 10.0,
+        limit: int = 1000,
+    ) -> SearchResult:
+        """Fan out to every registry at once; answer with what arrived before the deadline."""
+        names = list(registries) if registries is not None else self.registry_names()
+        for name in names:
+            self.handle(name)
+        errors: list[dict[str, Any]] = []
+        items: list[Model] = []
+        if not names:
+            return SearchResult(items=[], errors=[])
+        pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="mrg-fanout")
+        futures = {pool.submit(self._collect, name, query, limit): name for name in names}
+        done, pending = wait(futures, timeout=deadline)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for future in done:
+            name = futures[future]
+            try:
+                items.extend(future.result())
+            except RegistryError as exc:
+                errors.append({"registry": name, "kind": exc.kind.value, "message": exc.message})
+            except Exception as exc:  # noqa: BLE001 - one broken registry never fails the search
+                errors.append({"registry": name, "kind": "unavailable", "message": f"{type(exc).__name__}: {exc}"})
+        for future in pending:
+            errors.append({"registry": futures[future], "kind": "unavailable",
+                           "message": f"no answer within the {deadline:g}s deadline"})
+        items = [m for m in items if matches(m, query)]
+        items.sort(key=lambda m: (m.name, m.registry))
+        errors.sort(key=lambda e: e["registry"])
+        return SearchResult(items=items, errors=errors)
+
+    def _collect(self, registry: str, query: ModelQuery, limit: int) -> list[Model]:
+        pushed = ModelQuery(name_prefix=query.name_prefix, tags=query.tags)
+
+        def run(adapter: RegistryAdapter) -> list[Model]:
+            out: list[Model] = []
+            for model in adapter.iter_models(pushed):
+                out.append(model)
+                if len(out) >= limit:
+                    break
+            return out
+
+        return self.call(registry, run)
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.registry_names():
+            started = time.perf_counter()
+            try:
+                out[name] = self.adapter(name).health().model_dump()
+            except RegistryError as exc:
+                out[name] = {"ok": False, "message": exc.message,
+                             "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        return out
+
+
+def matches(model: Model, query: ModelQuery) -> bool:
+    """The gateway-side filter: applied to every result, pushed down or not."""
+    if query.name_prefix and not model.name.startswith(query.name_prefix):
+        return False
+    for key, value in query.tags.items():
+        if model.tags.get(key) != value:
+            return False
+    if query.text:
+        needle = query.text.lower()
+        haystack = " ".join([model.name, model.description or "", *model.tags.keys(), *model.tags.values()]).lower()
+        if needle not in haystack:
+            return False
+    return True
+
+
+def _dump(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude={"native"})
+    return value
+
+
+__all__ = ["Gateway", "SearchResult", "Unavailable", "matches"]
