@@ -187,6 +187,16 @@ def verify_digest(upload: ArtifactUpload, actual_sha256: str, actual_size: int, 
         )
 
 
+@dataclass
+class StagedVersion:
+    """A version whose files are stored but which is not registered yet (see ``stage_version``)."""
+
+    model: str
+    spec: VersionSpec
+    files: list[ArtifactUpload]
+    token: Any = None
+
+
 class RegistryAdapter(ABC):
     """One configured registry, driven through its official SDK.
 
@@ -286,6 +296,19 @@ class RegistryAdapter(ABC):
     @abstractmethod
     def read_artifact(self, model: str, version: str, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
         """Stream one file of a version's artifact; never loads it whole."""
+
+    # -- two-phase creation (pipelining) --------------------------------------------------
+    def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
+        """Store a version's files ahead of registering it, so many can upload in parallel while
+        registration keeps source order (``commit_version``). The default defers everything to
+        ``commit_version``; adapters whose uploads are separable from registration override both."""
+        return StagedVersion(model=model, spec=spec, files=list(files))
+
+    def commit_version(self, staged: StagedVersion) -> ModelVersion:
+        return self.create_version(staged.model, staged.spec, staged.files)
+
+    def discard_staged(self, staged: StagedVersion) -> None:  # noqa: B027 - optional hook
+        """Drop what ``stage_version`` stored when the version will not be committed."""
 
     # -- helpers built on the primitives --------------------------------------------------
     def get_lineage(self, model: str, version: str) -> Lineage:

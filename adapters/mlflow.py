@@ -8,6 +8,7 @@ MLflow user sees everything the gateway wrote with plain MLflow tools.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -25,6 +26,7 @@ from adapters.base import (
     HashingReader,
     Health,
     RegistryAdapter,
+    StagedVersion,
     verify_digest,
 )
 from mapping import envelope
@@ -300,6 +302,10 @@ class MlflowAdapter(RegistryAdapter):
             return self._to_version(mv, self._aliases_by_version(model))
 
     def create_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> ModelVersion:
+        return self.commit_version(self.stage_version(model, spec, files))
+
+    def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
+        """Create the run holding the artifact, metrics, params and datasets; register nothing yet."""
         mm.check_model_name(model)
         mm.check_tags(spec.tags)
         if spec.version is not None:
@@ -309,7 +315,6 @@ class MlflowAdapter(RegistryAdapter):
             )
         with self._op("create_version"):
             self.client.get_registered_model(model)  # NotFound before any run is created
-            managed = spec.artifact_uri is None
             env_fields: dict[str, Any] = {
                 "stage": spec.stage,
                 "approval": spec.approval,
@@ -317,7 +322,7 @@ class MlflowAdapter(RegistryAdapter):
                 "model_card": spec.model_card,
                 "created_by": spec.created_by,
             }
-            if managed:
+            if spec.artifact_uri is None:
                 run_id = self._create_managed_run(model, spec, files, env_fields)
                 source = f"runs:/{run_id}/{mm.ARTIFACT_SUBDIR}"
             else:
@@ -327,11 +332,28 @@ class MlflowAdapter(RegistryAdapter):
                 run_id = _run_id_from_source(source)
                 env_fields["metrics"] = spec.metrics
                 env_fields["params"] = spec.params
-            tags = {**spec.tags, **mm.envelope_tags(env_fields)}
-            mv = self.client.create_model_version(
-                model, source, run_id=run_id, tags=tags, description=spec.description
-            )
-            return self._to_version(mv, self._aliases_by_version(model))
+            token = {"source": source, "run_id": run_id, "managed": spec.artifact_uri is None,
+                     "tags": {**spec.tags, **mm.envelope_tags(env_fields)}}
+            return StagedVersion(model=model, spec=spec, files=[], token=token)
+
+    def commit_version(self, staged: StagedVersion) -> ModelVersion:
+        """Register a staged version: one call, so the number MLflow assigns follows commit order."""
+        token = staged.token
+        with self._op("create_version"):
+            try:
+                mv = self.client.create_model_version(
+                    staged.model, token["source"], run_id=token["run_id"], tags=token["tags"],
+                    description=staged.spec.description,
+                )
+            except BaseException:
+                self.discard_staged(staged)
+                raise
+            return self._to_version(mv, self._aliases_by_version(staged.model))
+
+    def discard_staged(self, staged: StagedVersion) -> None:
+        if staged.token and staged.token.get("managed") and staged.token.get("run_id"):
+            with contextlib.suppress(Exception):
+                self.client.delete_run(staged.token["run_id"])
 
     def _create_managed_run(
         self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload], env_fields: dict[str, Any]
@@ -489,7 +511,7 @@ def _operation(fn: Any) -> Any:
 
 for _name in (
     "get_model", "create_model", "update_model", "delete_model", "list_models", "list_versions", "get_version",
-    "create_version", "update_version", "delete_version", "set_alias", "delete_alias", "set_approval",
+    "create_version", "stage_version", "commit_version", "update_version", "delete_version", "set_alias", "delete_alias", "set_approval",
     "set_stage", "list_artifacts",
 ):
     setattr(MlflowAdapter, _name, _operation(getattr(MlflowAdapter, _name)))

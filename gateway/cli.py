@@ -23,9 +23,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="model-regist
 models_app = typer.Typer(no_args_is_help=True, help="Models across registries.")
 versions_app = typer.Typer(no_args_is_help=True, help="Versions of one model.")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
+migrate_app = typer.Typer(no_args_is_help=True, help="Copy models between registries: plan, run, resume, verify.")
 app.add_typer(models_app, name="models")
 app.add_typer(versions_app, name="versions")
 app.add_typer(audit_app, name="audit")
+app.add_typer(migrate_app, name="migrate")
 
 T = TypeVar("T")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="mrg.yaml (default: ./mrg.yaml, else embedded)")]
@@ -270,6 +272,181 @@ def audit_verify(config: ConfigOpt = None) -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo(f"audit: {len(gw.store.audit_events(limit=10**9))} events, chain intact")
+
+
+# -- migration -------------------------------------------------------------------------------------
+FromOpt = Annotated[str, typer.Option("--from", help="<registry>[/<model glob>]")]
+ToOpt = Annotated[str, typer.Option("--to", help="target registry")]
+VersionsOpt = Annotated[str, typer.Option("--versions", help="all | latest | approved | 3-7 | 1,4,9")]
+RenameOpt = Annotated[str | None, typer.Option("--rename", help="target name pattern: {name} {owner} {basename} {flat}")]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=64, help="parallel transfers")]
+
+
+@migrate_app.command("plan")
+def migrate_plan(source: FromOpt, target: ToOpt, versions: VersionsOpt = "all", rename: RenameOpt = None,
+                 config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Show what a migration would copy and where each field would land. Writes nothing."""
+    from gateway.migration.runner import Migrator
+
+    gw = _gateway(config)
+    with handled():
+        plan = Migrator(gw).plan(source, target, versions=versions, rename=rename)
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        t = Table("source model", "target model", "versions", "target ids")
+        for m in plan.models:
+            ids = ", ".join(v.target_version or "assigned" for v in m.versions[:8]) + (" …" if len(m.versions) > 8 else "")
+            t.add_row(m.source, m.target, ", ".join(v.source_version for v in m.versions[:12]), ids)
+        console.print(t)
+        f = Table("field", f"source ({plan.source_kind})", f"target ({plan.target_kind})", "note")
+        for fp in plan.fields:
+            f.add_row(fp.field, fp.source.value, fp.target.value, fp.note or "")
+        console.print(f)
+        for w in plan.warnings:
+            console.print(f"[yellow]{w}[/yellow]")
+        console.print(f"{plan.version_count} versions in {len(plan.models)} models; nothing written")
+
+    _emit(plan.model_dump(mode="json"), as_json, table)
+
+
+@migrate_app.command("run")
+def migrate_run(source: FromOpt, target: ToOpt, versions: VersionsOpt = "all", rename: RenameOpt = None,
+                workers: WorkersOpt = 4,
+                preserve_numbers: Annotated[bool, typer.Option(help="MLflow targets: pad gaps so numbers match")] = False,
+                job_id: Annotated[str | None, typer.Option("--job-id", help="name the job (default: generated)")] = None,
+                config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Plan, journal and run a migration; exit 1 if any version is missing on the target."""
+    from gateway.migration.runner import Migrator
+
+    gw = _gateway(config)
+    with handled():
+        migrator = Migrator(gw, workers=workers)
+        plan = migrator.plan(source, target, versions=versions, rename=rename)
+        job = migrator.create_job(plan, actor=_actor(), job_id=job_id, preserve_numbers=preserve_numbers)
+    typer.echo(f"migration {job}: {plan.version_count} versions", err=True)
+    _run_job(gw, job, workers, as_json)
+
+
+@migrate_app.command("resume")
+def migrate_resume(job_id: str, workers: WorkersOpt = 4, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Continue a job that stopped or was killed; nothing already copied is copied again."""
+    _run_job(_gateway(config), job_id, workers, as_json)
+
+
+def _run_job(gw: Any, job_id: str, workers: int, as_json: bool) -> None:
+    from gateway.migration.runner import Migrator
+
+    with handled():
+        if as_json:
+            migrator = Migrator(gw, workers=workers, on_event=lambda e: typer.echo(json.dumps(e)) if e["event"] not in ("bytes", "bytes_total") else None)
+            report = migrator.run(job_id)
+            typer.echo(json.dumps({"event": "report", **report}))
+        else:
+            report = _run_with_progress(gw, job_id, workers)
+            _print_report(report)
+    if report["state"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def _run_with_progress(gw: Any, job_id: str, workers: int) -> dict[str, Any]:
+    """Two bars, versions and bytes (with throughput and ETA), on stderr."""
+    import threading
+
+    from rich.console import Console
+    from rich.filesize import decimal
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from gateway.migration.journal import CREATED, Journal
+    from gateway.migration.runner import Migrator
+
+    items = Journal(gw.store).items(job_id)
+    lock = threading.Lock()
+    totals = {"bytes": 0, "done": 0}
+    columns = (TextColumn("{task.description:>8}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        done = sum(1 for i in items if i.state == CREATED)
+        versions = progress.add_task("versions", total=len(items), completed=done, detail=f"{done}/{len(items)}")
+        data = progress.add_task("bytes", total=0, detail="")
+
+        def on_event(event: dict[str, Any]) -> None:
+            with lock:
+                kind = event["event"]
+                if kind == "item" and event["state"] in ("created", "exists", "failed"):
+                    progress.advance(versions)
+                    task = progress.tasks[versions]
+                    progress.update(versions, detail=f"{task.completed:.0f}/{task.total:.0f}")
+                elif kind == "bytes_total":
+                    totals["bytes"] += event["n"]
+                elif kind == "bytes":
+                    totals["done"] += event["n"]
+                    speed = progress.tasks[data].speed or 0
+                    progress.update(data, total=max(totals["bytes"], totals["done"]), completed=totals["done"],
+                                    detail=f"{decimal(totals['done'])}/{decimal(totals['bytes'])} {decimal(int(speed))}/s")
+
+        return Migrator(gw, workers=workers, on_event=on_event).run(job_id)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    console.print(f"migration {report['job_id']}: {report['state']} — {report['created']}/{report['items']} versions, "
+                  f"{report['bytes']} bytes")
+    for failure in report["failures"]:
+        console.print(f"[red]{failure['source']}: {failure['error']}[/red]")
+    for warning in report["warnings"]:
+        console.print(f"[yellow]{warning}[/yellow]")
+
+
+@migrate_app.command("verify")
+def migrate_verify(job_id: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-read source and target; compare every carried field and every file checksum."""
+    from gateway.migration.verify import verify_job
+
+    gw = _gateway(config)
+    with handled():
+        report = verify_job(gw, job_id)
+
+    def table() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("source", "target", "result")
+        for line in report["lines"]:
+            t.add_row(line["source"], line["target"] or "-", "ok" if not line["problems"] else "; ".join(line["problems"]))
+        Console().print(t)
+        Console().print(f"{report['items'] - report['failed']}/{report['items']} verified")
+
+    _emit(report, as_json, table)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@migrate_app.command("status")
+def migrate_status(job_id: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Where a job stands: items per state and bytes copied."""
+    from gateway.migration.journal import Journal
+
+    gw = _gateway(config)
+    with handled():
+        journal = Journal(gw.store)
+        job = journal.job(job_id)
+        data = {"job_id": job.id, "state": job.state, "source": job.source, "target": job.target,
+                "items": journal.counts(job_id), "bytes": journal.bytes_copied(job_id)}
+    _emit(data, as_json, lambda: typer.echo(json.dumps(data)))
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no user database entry in some containers
+        return "cli"
 
 
 def main() -> None:

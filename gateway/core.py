@@ -46,7 +46,14 @@ class SearchResult:
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, store: Store | None = None, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        store: Store | None = None,
+        retry: RetryPolicy | None = None,
+        adapters: dict[str, RegistryAdapter] | None = None,
+    ) -> None:
+        """``adapters`` serves already-built adapters under their names (embedding, tests)."""
         self.config = config
         self._store = store
         self._store_lock = threading.Lock()
@@ -60,6 +67,11 @@ class Gateway:
             )
             for name, cfg in config.registries.items()
         }
+        for name, adapter in (adapters or {}).items():
+            self._handles[name] = RegistryHandle(
+                name=name, config=RegistryConfig(kind=adapter.kind), semaphore=threading.BoundedSemaphore(8),
+                bucket=None, adapter=adapter,
+            )
 
     # -- state ----------------------------------------------------------------------------------
     @property

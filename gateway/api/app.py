@@ -7,7 +7,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from gateway.api import errors
+from gateway.api import errors, migrations
 from gateway.api.auth import Authenticator
 from gateway.api.routes import router
 from gateway.config import GatewayConfig
@@ -41,6 +41,7 @@ def create_app(config: GatewayConfig, gateway: Gateway | None = None) -> FastAPI
         return JSONResponse({"status": "ok", "registries": gw.registry_names()})
 
     app.include_router(router)
+    app.include_router(migrations.router)
 
     @app.on_event("shutdown")
     def _close() -> None:
