@@ -35,6 +35,19 @@ class RegistryHandle:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@dataclass(frozen=True)
+class Mutation:
+    """What a gateway write changed; handed to listeners (history, events) after it is audited."""
+
+    actor: str
+    action: str
+    registry: str
+    target: str
+    before: Any
+    after: Any
+    request_id: str | None
+
+
 @dataclass
 class SearchResult:
     items: list[Model]
@@ -58,6 +71,7 @@ class Gateway:
         self._store = store
         self._store_lock = threading.Lock()
         self.retry = retry or RetryPolicy(attempts=3)
+        self.listeners: list[Callable[[Mutation], None]] = []
         self._handles = {
             name: RegistryHandle(
                 name=name,
@@ -135,10 +149,15 @@ class Gateway:
         """A call that changes a registry: audited with before/after snapshots."""
         prior = _dump(self.call(registry, before)) if before is not None else None
         result = self.call(registry, fn)
+        after = _dump(result)
         self.store.record(
             actor=actor, action=action, registry=registry, target=target,
-            before=prior, after=_dump(result), request_id=request_id,
+            before=prior, after=after, request_id=request_id,
         )
+        change = Mutation(actor=actor, action=action, registry=registry, target=target, before=prior, after=after,
+                          request_id=request_id)
+        for listener in self.listeners:
+            listener(change)
         return result
 
     # -- federated reads ----------------------------------------------------------------------

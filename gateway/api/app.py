@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from gateway.api import errors, migrations
+from gateway.api import catalog, errors, migrations
 from gateway.api.auth import Authenticator
 from gateway.api.routes import router
 from gateway.config import GatewayConfig
 from gateway.core import Gateway
 
 VERSION = "0.1.0"
+# Feature routers added by later rooms of the gateway (governance, events, lineage ...).
+FEATURE_ROUTERS: tuple[str, ...] = ()
 
 
 def create_app(config: GatewayConfig, gateway: Gateway | None = None) -> FastAPI:
@@ -40,8 +43,11 @@ def create_app(config: GatewayConfig, gateway: Gateway | None = None) -> FastAPI
         """Liveness: answers as soon as the process serves; registries are checked at /v1/registries."""
         return JSONResponse({"status": "ok", "registries": gw.registry_names()})
 
+    app.include_router(catalog.router)
     app.include_router(router)
     app.include_router(migrations.router)
+    for module in FEATURE_ROUTERS:
+        app.include_router(importlib.import_module(module).router)
 
     @app.on_event("shutdown")
     def _close() -> None:

@@ -7,7 +7,6 @@ caller's role before touching a registry and is written to the audit log.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +29,6 @@ from gateway.api.bodies import (
     ModelUpdate,
     RegistryInfo,
     RegistryList,
-    SearchPage,
     StageBody,
     VersionPage,
 )
@@ -95,54 +93,6 @@ def _registry_info(gw: Gateway, name: str, with_health: bool) -> RegistryInfo:
     if with_health:
         status = adapter.health()
     return RegistryInfo(name=name, kind=adapter.kind.value, capabilities=adapter.capabilities(), health=status)
-
-
-# -- federated search --------------------------------------------------------------------------
-@router.get("/models", response_model=SearchPage, tags=["catalog"])
-def search_models(
-    gw: GatewayDep,
-    who: Caller,
-    q: Annotated[str | None, Query(max_length=500, description="free text over name, description and tags")] = None,
-    registry: Annotated[list[str] | None, Query(description="limit to these registries")] = None,
-    tag: Annotated[list[str] | None, Query(description="key=value, repeatable")] = None,
-    prefix: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: str | None = None,
-    deadline: Annotated[float, Query(gt=0, le=60)] = 10.0,
-) -> SearchPage:
-    require(who, "read")
-    tags: dict[str, str] = {}
-    for item in tag or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"tag: {item!r} must be key=value", field="tag")
-        tags[key] = value
-    offset = _decode_cursor(cursor)
-    result = gw.search_models(ModelQuery(text=q, tags=tags, name_prefix=prefix), registry, deadline=deadline)
-    window = result.items[offset : offset + limit]
-    more = offset + limit < len(result.items)
-    return SearchPage(
-        items=window,
-        partial=result.partial,
-        errors=result.errors,  # type: ignore[arg-type]
-        next_cursor=_encode_cursor(offset + limit) if more else None,
-    )
-
-
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"])
-    except Exception:  # noqa: BLE001 - any malformed cursor is the caller's input error
-        raise InvalidInput("cursor: not a cursor this gateway issued", field="cursor") from None
-    if offset < 0:
-        raise InvalidInput("cursor: not a cursor this gateway issued", field="cursor")
-    return offset
 
 
 # -- audit -------------------------------------------------------------------------------------

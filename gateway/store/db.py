@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,18 +41,16 @@ def upgrade(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")  # feature branches of the schema may each add a head
 
 
-def head_revision() -> str:
+def head_revisions() -> set[str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
+    return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 class Store:
@@ -68,6 +66,9 @@ class Store:
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Called inside the audit transaction: rows written here commit with the event or not at all
+        # (the webhook outbox uses this so no event is recorded without its deliveries).
+        self.on_record: list[Callable[[Session, AuditEvent], None]] = []
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -102,6 +103,9 @@ class Store:
             )
             row.hash = event_hash(row)
             session.add(row)
+            session.flush()
+            for hook in self.on_record:
+                hook(session, row)
         return row
 
     def audit_events(self, limit: int = 100, after_id: int = 0) -> list[AuditEvent]:
