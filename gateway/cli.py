@@ -28,6 +28,8 @@ app.add_typer(models_app, name="models")
 app.add_typer(versions_app, name="versions")
 app.add_typer(audit_app, name="audit")
 app.add_typer(migrate_app, name="migrate")
+# Feature command groups added by later rooms: ("module", "typer attribute", "command name").
+FEATURE_COMMANDS: tuple[tuple[str, str, str], ...] = ()
 
 T = TypeVar("T")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="mrg.yaml (default: ./mrg.yaml, else embedded)")]
@@ -447,6 +449,16 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # noqa: BLE001 - no user database entry in some containers
         return "cli"
+
+
+def _add_feature_commands() -> None:
+    import importlib
+
+    for module, attribute, name in FEATURE_COMMANDS:
+        app.add_typer(getattr(importlib.import_module(module), attribute), name=name)
+
+
+_add_feature_commands()
 
 
 def main() -> None:

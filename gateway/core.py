@@ -149,16 +149,16 @@ class Gateway:
         """A call that changes a registry: audited with before/after snapshots."""
         prior = _dump(self.call(registry, before)) if before is not None else None
         result = self.call(registry, fn)
-        after = _dump(result)
-        self.store.record(
-            actor=actor, action=action, registry=registry, target=target,
-            before=prior, after=after, request_id=request_id,
-        )
-        change = Mutation(actor=actor, action=action, registry=registry, target=target, before=prior, after=after,
-                          request_id=request_id)
+        self.record(Mutation(actor=actor, action=action, registry=registry, target=target, before=prior,
+                             after=_dump(result), request_id=request_id))
+        return result
+
+    def record(self, change: Mutation) -> None:
+        """Audit a change, then tell the listeners (history, events, catalog cache)."""
+        self.store.record(actor=change.actor, action=change.action, registry=change.registry, target=change.target,
+                          before=change.before, after=change.after, request_id=change.request_id)
         for listener in self.listeners:
             listener(change)
-        return result
 
     # -- federated reads ----------------------------------------------------------------------
     def search_models(

@@ -37,7 +37,6 @@ from mapping.errors import InvalidInput
 from mapping.schema import (
     Approval,
     ArtifactFile,
-    Lineage,
     Model,
     ModelQuery,
     ModelVersion,
@@ -133,12 +132,6 @@ def read_artifact(registry: str, model: str, version: str, path: str, gw: Gatewa
 def list_artifacts(registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> list[ArtifactFile]:
     require(who, "read")
     return gw.call(registry, lambda a: a.list_artifacts(model, version))
-
-
-@router.get(VERSION + "/lineage", response_model=Lineage, tags=["lineage"])
-def get_lineage(registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> Lineage:
-    require(who, "read")
-    return gw.call(registry, lambda a: a.get_lineage(model, version))
 
 
 @router.put(VERSION + "/approval", response_model=ModelVersion, tags=["governance"])

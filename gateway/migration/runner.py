@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.base import ArtifactUpload, RegistryAdapter, StagedVersion
-from gateway.core import Gateway
+from gateway.core import Gateway, Mutation
 from gateway.migration import journal as J
 from gateway.migration.plan import (
     MigrationPlan,
@@ -343,6 +343,12 @@ class Migrator:
             "warnings": ctx.warnings,
         }
         self.journal.set_job(ctx.job_id, state=state, report=report)
+        job = self.journal.job(ctx.job_id)
+        self.gw.record(Mutation(
+            actor=job.actor, action="migration.finished", registry=ctx.target, target=f"migration:{ctx.job_id}",
+            before=None, after={k: report[k] for k in ("job_id", "state", "source", "target", "items", "created", "failed")},
+            request_id=None,
+        ))
         self.on_event({"event": "job", "job_id": ctx.job_id, "state": state, "created": report["created"],
                        "failed": report["failed"]})
         return report
