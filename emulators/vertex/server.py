@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     from .state import EmulatorState
 
     state = EmulatorState(data_dir=args.data_dir, lro_polls=args.lro_polls)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP;
+    # without it every keep-alive response waits ~40 ms for Nagle and a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
