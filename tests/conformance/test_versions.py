@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from adapters.base import Capabilities, NotFound, RegistryAdapter, Unsupported
+from gateway.pilot import fidelity_doc
 from mapping.compare import diff_versions
 from mapping.fidelity import VERSION_FIELDS, carried
 from mapping.schema import ModelVersion, VersionPatch, VersionSpec
-from tests.conformance.specimens import full_spec
+from tests.conformance.harness import Backend
+from tests.conformance.specimens import CONFIG, WEIGHTS, full_spec, sha256, uploads
 
 
 def _carried_fields(caps: Capabilities) -> list[str]:
@@ -20,14 +25,32 @@ def test_fidelity_map_covers_every_field(caps: Capabilities) -> None:
     assert not missing, f"the fidelity map must place every common field: {missing}"
 
 
-def test_every_carried_field_round_trips(adapter: RegistryAdapter, model: str, caps: Capabilities) -> None:
+def test_every_carried_field_round_trips(
+    adapter: RegistryAdapter, model: str, caps: Capabilities, backend: Backend
+) -> None:
     spec = full_spec()
-    created = adapter.create_version(model, spec)
+    created = adapter.create_version(model, spec, uploads())
     fields = _carried_fields(caps)
     assert diff_versions(spec, created, fields) == []
     assert diff_versions(spec, adapter.get_version(model, created.version), fields) == []
     listed = [v for v in adapter.iter_versions(model) if v.version == created.version]
     assert len(listed) == 1 and diff_versions(spec, listed[0], fields) == []
+    if caps.artifact_upload:
+        files = adapter.list_artifacts(model, created.version)
+        assert {f.path: f.sha256 for f in files if f.path in ("model.bin", "config/settings.json")} == {
+            "model.bin": sha256(WEIGHTS), "config/settings.json": sha256(CONFIG)}
+        fields += ["artifact.files", "artifact.sha256"]
+    if os.environ.get("MRG_FIDELITY_OUT"):
+        fidelity_doc.record(os.environ["MRG_FIDELITY_OUT"], backend.id, caps.kind.value,
+                            {k: v.value for k, v in caps.fidelity.items()}, fields)
+
+
+def test_published_fidelity_matrix_matches(caps: Capabilities, backend: Backend) -> None:
+    """docs/fidelity.md is generated from this suite; it must say what the adapter declares."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "fidelity.md"
+    claimed = fidelity_doc.published(doc.read_text()).get(backend.id)
+    assert claimed is not None, f"docs/fidelity.md has no column for {backend.id}: run `make fidelity`"
+    assert claimed == {k: v.value for k, v in caps.fidelity.items()}, "docs/fidelity.md is stale: run `make fidelity`"
 
 
 def test_versions_list_in_creation_order_past_ten(adapter: RegistryAdapter, model: str) -> None:

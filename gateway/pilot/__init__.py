@@ -1,0 +1,1 @@
+"""Comparison pilots: the same release scenario on every registry, reported side by side."""
