@@ -98,6 +98,9 @@ class Capabilities(BaseModel):
     list_page_max: int | None = None
     search_filters: list[str] = Field(default_factory=list)
     reserved_aliases: list[str] = Field(default_factory=list)
+    # Backends whose model names are "<namespace>/<name>" (Hugging Face): the namespace a plain
+    # name is placed under when copying or piloting into this registry.
+    default_namespace: str | None = None
     fidelity: dict[str, Placement] = Field(default_factory=dict)
 
 

@@ -253,8 +253,19 @@ class HuggingFaceAdapter(RegistryAdapter):
             search_filters=["name_prefix", "tags"],
             reserved_aliases=[],
             label_charset="aliases: [A-Za-z0-9_-], <= 64 (branch names under " + self.config.alias_branch_prefix + ")",
+            default_namespace=self._default_namespace(),
             fidelity=dict(mh.FIDELITY),
         )
+
+    def _default_namespace(self) -> str | None:
+        if self.config.namespaces:
+            return self.config.namespaces[0]
+        if not self.config.token:
+            return None
+        try:
+            return self._user_name()
+        except Exception:  # noqa: BLE001 - capabilities stay readable when the Hub is down
+            return None
 
     def health(self) -> Health:
         started = time.perf_counter()

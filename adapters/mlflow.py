@@ -95,6 +95,11 @@ def _operation(fn: Any) -> Any:
     return wrapper
 
 
+# Concurrent get_run calls when a page of versions needs one per version (MlflowClient's REST
+# store is used from many threads by the gateway already).
+_PARALLEL_RUN_READS = 8
+
+
 class MlflowAdapter(RegistryAdapter):
     kind = RegistryKind.MLFLOW
     settings_model = MlflowSettings
@@ -292,6 +297,17 @@ class MlflowAdapter(RegistryAdapter):
             cache[run_id] = run
         return run
 
+    def _runs_of(self, versions: Iterable[Any]) -> dict[str, Any]:
+        """The runs behind a page of versions, read a few at a time: one round trip per run,
+        in sequence, made listing (and so every migration plan) cost N x the server's latency."""
+        run_ids = sorted({str(mv.run_id) for mv in versions if mv.run_id})
+        if len(run_ids) <= 1:
+            return {run_id: self._run(run_id) for run_id in run_ids}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL_RUN_READS, len(run_ids))) as pool:
+            return dict(zip(run_ids, pool.map(self._run, run_ids), strict=True))
+
     def _to_version(self, mv: Any, aliases: dict[str, list[str]], runs: dict[str, Any] | None = None) -> ModelVersion:
         return mm.to_version(self.name, mv, aliases=aliases.get(str(mv.version), []), run=self._run(mv.run_id, runs))
 
@@ -308,7 +324,7 @@ class MlflowAdapter(RegistryAdapter):
                 order_by=["version_number ASC"],
                 page_token=page_token,
             )
-            runs: dict[str, Any] = {}
+            runs = self._runs_of(result)
             items = [self._to_version(mv, aliases, runs) for mv in result]
         return Page(items=items, next_token=result.token or None)
 
@@ -370,7 +386,8 @@ class MlflowAdapter(RegistryAdapter):
             except BaseException:
                 self.discard_staged(staged)
                 raise
-            return self._to_version(mv, self._aliases_by_version(staged.model))
+            # A version that did not exist a moment ago holds no alias: skip reading the model.
+            return self._to_version(mv, {})
 
     def discard_staged(self, staged: StagedVersion) -> None:
         if staged.token and staged.token.get("managed") and staged.token.get("run_id"):

@@ -29,7 +29,7 @@ app.add_typer(versions_app, name="versions")
 app.add_typer(audit_app, name="audit")
 app.add_typer(migrate_app, name="migrate")
 # Feature command groups added by later rooms: ("module", "typer attribute", "command name").
-FEATURE_COMMANDS: tuple[tuple[str, str, str], ...] = ()
+FEATURE_COMMANDS: tuple[tuple[str, str, str], ...] = (("gateway.cli_events", "app", "webhooks"), ("gateway.cli_catalog", "app", "lineage"), ("gateway.cli_governance", "app", ""), ("gateway.cli_pilot", "pilot_app", "pilot"))
 
 T = TypeVar("T")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="mrg.yaml (default: ./mrg.yaml, else embedded)")]
@@ -89,8 +89,10 @@ def serve(
     """Run the REST API (OpenAPI at /docs). With no config: a local MLflow registry under ./mrg-data."""
     running = None
     if sandbox:
+        _exit_on_sigterm()
         running = _start_sandbox(sandbox_dir)
         config = running.config_path
+        os.environ.update(running.env)  # the sandbox's credentials reach the adapters by reference
     try:
         cfg = _config(config)
         cfg.server.host = host or cfg.server.host
@@ -102,6 +104,20 @@ def serve(
     finally:
         if running is not None:
             running.stop()
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so ``finally`` blocks stop what we started.
+
+    uvicorn restores the previous handler after its graceful shutdown and re-raises the
+    signal; with the default handler the process would die before stopping the sandbox.
+    """
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _run_server(cfg: GatewayConfig) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mapping.schema import RegistryKind
+from mapping.schema import RegistryKind, Stage
 
 ROLES = ("viewer", "editor", "approver", "admin")
 Role = Literal["viewer", "editor", "approver", "admin"]
@@ -37,8 +37,90 @@ class RegistryConfig(BaseModel):
     max_concurrency: int = Field(default=8, ge=1, le=256)
     rate_per_second: float | None = Field(default=None, gt=0)
 
-    def settings(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+    def settings(self, resolve_env: bool = True) -> dict[str, Any]:
+        """The adapter's settings; ``<key>_env: VAR`` becomes ``<key>: $VAR`` (secrets by reference)."""
+        out: dict[str, Any] = {}
+        for key, value in (self.model_extra or {}).items():
+            if key.endswith("_env") and isinstance(value, str):
+                name = key[: -len("_env")]
+                if not resolve_env:
+                    out[name] = f"${{{value}}}"
+                    continue
+                if value not in os.environ:
+                    from mapping.errors import InvalidInput
+
+                    raise InvalidInput(f"{key}: environment variable {value} is not set", field=key)
+                out[name] = os.environ[value]
+            else:
+                out[key] = value
+        return out
+
+
+class GrantConfig(BaseModel):
+    """A role on the registries and models matching two globs, for one principal or a group.
+
+    ``who`` is a principal name (an API key's name, a token's subject), ``group:<value>`` for
+    every token whose roles claim holds that value, or ``*`` for every authenticated caller.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    who: str = Field(min_length=1, max_length=255)
+    role: Role
+    registry: str = Field(default="*", min_length=1, max_length=255)
+    model: str = Field(default="*", min_length=1, max_length=1024)
+
+
+_ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+class OidcConfig(BaseModel):
+    """Bearer JWTs from an identity provider, verified with its JWKS or one public key.
+
+    Only asymmetric algorithms are accepted: a shared HMAC secret would have to live somewhere,
+    and accepting both kinds invites algorithm-confusion attacks.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    jwks_url: str | None = None
+    public_key_file: str | None = None  # PEM; a public key is not a secret, but keep PEM out of YAML
+    public_key_env: str | None = None  # variable holding the PEM
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
+    subject_claim: str = "sub"
+    roles_claim: str = "roles"  # a list (or space-separated string) of roles and group names
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        for alg in value:
+            if alg not in _ASYMMETRIC:
+                raise ValueError(f"algorithm {alg!r} is not allowed; use one of {', '.join(_ASYMMETRIC)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> OidcConfig:
+        sources = [s for s in (self.jwks_url, self.public_key_file, self.public_key_env) if s]
+        if len(sources) != 1:
+            raise ValueError("name exactly one of jwks_url, public_key_file, public_key_env")
+        return self
+
+
+class ApprovalPolicyConfig(BaseModel):
+    """Who must approve versions of the models matching two globs (the first matching policy wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    registry: str = Field(default="*", min_length=1)
+    model: str = Field(default="*", min_length=1)
+    required_role: Role = "approver"
+    approvers: int = Field(default=1, ge=1, le=10)
+    four_eyes: bool = True  # the requester's own vote never counts
+    gate_protected: bool = False  # promotions to protected aliases/stages need an APPROVED version
 
 
 class AuthConfig(BaseModel):
@@ -48,6 +130,13 @@ class AuthConfig(BaseModel):
     anonymous_role: Role | None = None
     # Environment variable holding "name:role:sha256hex" entries, comma-separated.
     api_keys_env: str | None = "MRG_API_KEYS"
+    # Scoped roles on top of the role each key or token carries.
+    grants: list[GrantConfig] = Field(default_factory=list)
+    oidc: OidcConfig | None = None
+    # Moving these aliases (globs) or into/out of these stages needs the approve permission.
+    protected_aliases: list[str] = Field(default_factory=lambda: ["prod", "production", "champion"])
+    protected_stages: list[Stage] = Field(default_factory=lambda: [Stage.PRODUCTION])
+    approval_policies: list[ApprovalPolicyConfig] = Field(default_factory=list)
 
 
 class ServerConfig(BaseModel):
@@ -141,7 +230,7 @@ def _check_adapter_settings(config: GatewayConfig, source: str) -> None:
         if model is None:
             continue
         try:
-            model.model_validate(registry.settings())
+            model.model_validate(registry.settings(resolve_env=False))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])

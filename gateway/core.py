@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,7 +91,10 @@ class Gateway:
     def store(self) -> Store:
         with self._store_lock:
             if self._store is None:
+                from gateway.events import install_outbox
+
                 self._store = Store(self.config.resolved_database_url())
+                install_outbox(self._store)  # every recorded change queues its webhook deliveries
             return self._store
 
     def registry_names(self) -> list[str]:
@@ -165,49 +167,20 @@ class Gateway:
         self,
         query: ModelQuery,
         registries: Iterable[str] | None = None,
-        deadline: float = 10.0,
+        deadline: float | None = None,
         limit: int = 1000,
     ) -> SearchResult:
-        """Fan out to every registry at once; answer with what arrived before the deadline."""
-        names = list(registries) if registries is not None else self.registry_names()
-        for name in names:
-            self.handle(name)
-        errors: list[dict[str, Any]] = []
-        items: list[Model] = []
-        if not names:
-            return SearchResult(items=[], errors=[])
-        pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="mrg-fanout")
-        futures = {pool.submit(self._collect, name, query, limit): name for name in names}
-        done, pending = wait(futures, timeout=deadline)
-        pool.shutdown(wait=False, cancel_futures=True)
-        for future in done:
-            name = futures[future]
-            try:
-                items.extend(future.result())
-            except RegistryError as exc:
-                errors.append({"registry": name, "kind": exc.kind.value, "message": exc.message})
-            except Exception as exc:  # noqa: BLE001 - one broken registry never fails the search
-                errors.append({"registry": name, "kind": "unavailable", "message": f"{type(exc).__name__}: {exc}"})
-        for future in pending:
-            errors.append({"registry": futures[future], "kind": "unavailable",
-                           "message": f"no answer within the {deadline:g}s deadline"})
-        items = [m for m in items if matches(m, query)]
-        items.sort(key=lambda m: (m.name, m.registry))
-        errors.sort(key=lambda e: e["registry"])
-        return SearchResult(items=items, errors=errors)
+        """Every registry's models matching ``query`` (the first ``limit`` by name), asked at once.
 
-    def _collect(self, registry: str, query: ModelQuery, limit: int) -> list[Model]:
-        pushed = ModelQuery(name_prefix=query.name_prefix, tags=query.tags)
+        Delegates to the federated catalog (gateway.catalog): a registry that fails or misses
+        the deadline (default from the catalog config) costs only its own results.
+        """
+        from gateway.catalog import CatalogQuery, catalog_for
 
-        def run(adapter: RegistryAdapter) -> list[Model]:
-            out: list[Model] = []
-            for model in adapter.iter_models(pushed):
-                out.append(model)
-                if len(out) >= limit:
-                    break
-            return out
-
-        return self.call(registry, run)
+        wanted = tuple(registries) if registries else None
+        catalog_query = CatalogQuery(text=query.text, name_prefix=query.name_prefix, tags=query.tags, registries=wanted)
+        page = catalog_for(self).search_models(catalog_query, limit=limit, deadline=deadline)
+        return SearchResult(items=page.items, errors=[f.as_dict() for f in page.failures])
 
     def health(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -222,18 +195,10 @@ class Gateway:
 
 
 def matches(model: Model, query: ModelQuery) -> bool:
-    """The gateway-side filter: applied to every result, pushed down or not."""
-    if query.name_prefix and not model.name.startswith(query.name_prefix):
-        return False
-    for key, value in query.tags.items():
-        if model.tags.get(key) != value:
-            return False
-    if query.text:
-        needle = query.text.lower()
-        haystack = " ".join([model.name, model.description or "", *model.tags.keys(), *model.tags.values()]).lower()
-        if needle not in haystack:
-            return False
-    return True
+    """The gateway-side model filter (see gateway.catalog.query, which holds the full set)."""
+    from gateway.catalog.query import CatalogQuery, model_matches
+
+    return model_matches(model, CatalogQuery(text=query.text, name_prefix=query.name_prefix, tags=query.tags))
 
 
 def _dump(value: Any) -> Any:

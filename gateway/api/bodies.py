@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,9 +65,17 @@ class VersionPage(BaseModel):
 
 
 class RegistryErrorEntry(BaseModel):
+    """Why one registry is missing from (or stale in) a catalog answer.
+
+    ``kind``: an error-taxonomy kind (``unavailable``, ``rate_limited``, ``permission_denied``
+    ...), ``timeout`` (no answer within the deadline), ``truncated`` (more objects than one
+    search reads) or ``stale`` (cached answer whose last refresh failed).
+    """
+
     registry: str
     kind: str
     message: str
+    retry_after: float | None = None
 
 
 class SearchPage(BaseModel):
@@ -74,6 +83,17 @@ class SearchPage(BaseModel):
     partial: bool
     errors: list[RegistryErrorEntry]
     next_cursor: str | None = None
+    cached_at: datetime | None = Field(default=None, description="answered from the catalog cache as of this time")
+    age_seconds: float | None = Field(default=None, description="age of the cached answer; null when answered live")
+
+
+class VersionSearchPage(BaseModel):
+    items: list[ModelVersion]
+    partial: bool
+    errors: list[RegistryErrorEntry]
+    next_cursor: str | None = None
+    cached_at: datetime | None = None
+    age_seconds: float | None = None
 
 
 class AuditEntry(BaseModel):

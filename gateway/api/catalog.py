@@ -1,71 +1,120 @@
-"""``/v1/models``: the federated catalog over every configured registry.
+"""``/v1/models`` and ``/v1/versions``: the federated catalog over every configured registry.
 
-Concurrent fan-out with a per-registry deadline; a registry that is down, slow or throttled
-costs its own results only: the answer is still 200 with ``partial: true`` and one entry in
-``errors[]`` per failing registry.
+Concurrent fan-out with a per-registry deadline; a registry that is down, slow, erroring or
+throttled costs its own results only: the answer is still 200 with ``partial: true`` and one
+entry in ``errors[]`` per failing registry. With the catalog cache enabled the answer comes
+from the store and says how old it is (``cached_at``, ``age_seconds``); ``fresh=true`` asks
+the registries instead.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from gateway.api.auth import require
-from gateway.api.bodies import SearchPage
+from gateway.api import lineage
+from gateway.api.auth import Principal, require, require_somewhere
+from gateway.api.bodies import SearchPage, VersionSearchPage
 from gateway.api.routes import Caller, GatewayDep
+from gateway.catalog import Catalog, CatalogPage, CatalogQuery, catalog_for
+from gateway.core import Gateway
 from mapping.errors import InvalidInput
-from mapping.schema import ModelQuery
+from mapping.schema import ApprovalStatus, Stage
 
-router = APIRouter(prefix="/v1")
+# No prefix: this router also carries the lineage router (whose paths start with /v1), so the
+# lineage route is matched before routes.py's catch-all ``GET …/models/{model:path}``.
+router = APIRouter()
+
+Text = Annotated[str | None, Query(max_length=500, description="free text: every word must occur in the name, "
+                                                               "description or tags (case-insensitive)")]
+Registries = Annotated[list[str] | None, Query(description="limit to these registries (repeatable)")]
+Tags = Annotated[list[str] | None, Query(description="key=value, repeatable; all must match")]
+Prefix = Annotated[str | None, Query(max_length=500, description="model name prefix")]
+Alias = Annotated[str | None, Query(max_length=256, description="models holding this alias / versions it points at")]
+Since = Annotated[datetime | None, Query(description="updated at or after this time (ISO 8601)")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page, same query")]
+Deadline = Annotated[float | None, Query(gt=0, le=60, description="seconds to wait for each registry "
+                                                                  "(default: catalog.deadline_seconds)")]
+Fresh = Annotated[bool, Query(description="ask the registries now even when the catalog cache is enabled")]
 
 
-@router.get("/models", response_model=SearchPage, tags=["catalog"])
+def catalog(request: Request, gw: GatewayDep) -> Catalog:
+    """The gateway's catalog; its cache refresher stops with the application."""
+    cat = catalog_for(gw)
+    if not getattr(request.app.state, "catalog_closer", False):
+        request.app.state.catalog_closer = True
+        request.app.router.on_shutdown.append(cat.close)
+    return cat
+
+
+@router.get("/v1/models", response_model=SearchPage, tags=["catalog"])
 def search_models(
-    gw: GatewayDep,
-    who: Caller,
-    q: Annotated[str | None, Query(max_length=500, description="free text over name, description and tags")] = None,
-    registry: Annotated[list[str] | None, Query(description="limit to these registries")] = None,
-    tag: Annotated[list[str] | None, Query(description="key=value, repeatable")] = None,
-    prefix: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: str | None = None,
-    deadline: Annotated[float, Query(gt=0, le=60)] = 10.0,
+    request: Request, gw: GatewayDep, who: Caller, q: Text = None, registry: Registries = None, tag: Tags = None,
+    prefix: Prefix = None, alias: Alias = None, updated_since: Since = None, limit: Limit = 100,
+    cursor: Cursor = None, deadline: Deadline = None, fresh: Fresh = False,
 ) -> SearchPage:
-    require(who, "read")
+    """Models of every registry, by name then registry."""
+    query = CatalogQuery(text=q, registries=_readable(gw, who, registry), tags=_tags(tag), name_prefix=prefix,
+                         alias=alias, updated_since=updated_since)
+    page = catalog(request, gw).search_models(query, limit=limit, cursor=cursor, deadline=deadline, fresh=fresh,
+                                              visible=_visible(who))
+    return SearchPage(items=page.items, **_envelope(page))
+
+
+@router.get("/v1/versions", response_model=VersionSearchPage, tags=["catalog"])
+def search_versions(
+    request: Request, gw: GatewayDep, who: Caller, q: Text = None, registry: Registries = None, tag: Tags = None,
+    prefix: Prefix = None, alias: Alias = None, updated_since: Since = None,
+    stage: Annotated[Stage | None, Query()] = None, approval: Annotated[ApprovalStatus | None, Query()] = None,
+    framework: Annotated[str | None, Query(max_length=128)] = None, limit: Limit = 100, cursor: Cursor = None,
+    deadline: Deadline = None, fresh: Fresh = False,
+) -> VersionSearchPage:
+    """Versions of every model of every registry, by model, registry, then creation order.
+
+    Live, this reads every model's versions (one call per model); enable the catalog cache
+    for large registries. ``alias`` reads only the aliased version of each model.
+    """
+    query = CatalogQuery(text=q, registries=_readable(gw, who, registry), tags=_tags(tag), name_prefix=prefix,
+                         alias=alias, updated_since=updated_since, stage=stage, approval=approval, framework=framework)
+    page = catalog(request, gw).search_versions(query, limit=limit, cursor=cursor, deadline=deadline, fresh=fresh,
+                                                visible=_visible(who))
+    return VersionSearchPage(items=page.items, **_envelope(page))
+
+
+def _envelope(page: CatalogPage) -> dict:  # type: ignore[type-arg]
+    return {"partial": page.partial, "errors": [f.as_dict() for f in page.failures], "next_cursor": page.next_cursor,
+            "cached_at": page.cached_at, "age_seconds": page.age_seconds}
+
+
+def _readable(gw: Gateway, who: Principal, names: list[str] | None) -> tuple[str, ...]:
+    """The registries to search: those asked for (each must exist and be readable), else every
+    registry the caller may read something in."""
+    require_somewhere(who, "read")
+    if names:
+        for name in dict.fromkeys(names):
+            gw.handle(name)
+            require(who, "read", name)
+        return tuple(sorted(set(names)))
+    return tuple(n for n in gw.registry_names() if who.can("read", n))
+
+
+def _visible(who: Principal) -> Callable[[str, str], bool]:
+    """Per-model read grants: results the caller may not read are left out before paging."""
+    return lambda registry, model: who.can("read", registry, model)
+
+
+def _tags(items: list[str] | None) -> dict[str, str]:
     tags: dict[str, str] = {}
-    for item in tag or []:
+    for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidInput(f"tag: {item!r} must be key=value", field="tag")
         tags[key] = value
-    offset = _decode_cursor(cursor)
-    result = gw.search_models(ModelQuery(text=q, tags=tags, name_prefix=prefix), registry, deadline=deadline)
-    window = result.items[offset : offset + limit]
-    more = offset + limit < len(result.items)
-    return SearchPage(
-        items=window,
-        partial=result.partial,
-        errors=result.errors,  # type: ignore[arg-type]
-        next_cursor=_encode_cursor(offset + limit) if more else None,
-    )
+    return tags
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = int(json.loads(base64.urlsafe_b64decode(cursor.encode()))["o"])
-    except Exception:  # noqa: BLE001 - any malformed cursor is the caller's input error
-        raise InvalidInput("cursor: not a cursor this gateway issued", field="cursor") from None
-    if offset < 0:
-        raise InvalidInput("cursor: not a cursor this gateway issued", field="cursor")
-    return offset
-
-
+router.include_router(lineage.router)

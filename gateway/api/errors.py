@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -72,8 +73,57 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The one error shape, as published in the OpenAPI document.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["kind", "message"],
+        "properties": {
+            "kind": {"type": "string", "description": "not_found, invalid_input, permission_denied, unsupported, "
+                                                      "conflict, already_exists, rate_limited, unavailable, internal"},
+            "message": {"type": "string"},
+            "registry": {"type": ["string", "null"]},
+            "retryable": {"type": "boolean"},
+            "details": {"type": "object"},
+        },
+    }},
+}
+_ERROR_RESPONSE = {
+    "description": "Error: 400 bad input (details.field names it), 401/403, 404, 409, 422 what the backend "
+                   "cannot do, 429/503 with Retry-After.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Publish the real error contract: FastAPI documents a 422 ``HTTPValidationError`` for every
+    operation, but bad input answers 400 with ``ErrorBody`` (and 422 means Unsupported)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema and app.openapi_schema.get("x-mrg-errors"):
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    del responses["422"]
+                responses.setdefault("default", _ERROR_RESPONSE)
+        schema["x-mrg-errors"] = True
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    document_errors(app)

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from adapters.base import ArtifactUpload, Health, RegistryAdapter
-from gateway.api.auth import Principal, require
+from gateway.api.auth import Principal, pointer_action, require, require_somewhere
 from gateway.api.bodies import (
     AliasBody,
     ApprovalBody,
@@ -33,6 +33,7 @@ from gateway.api.bodies import (
     VersionPage,
 )
 from gateway.core import Gateway
+from gateway.governance.approvals import refuse_direct_approval
 from mapping.errors import InvalidInput
 from mapping.schema import (
     Approval,
@@ -70,8 +71,8 @@ def _request_id(request: Request) -> str | None:
 # -- registries --------------------------------------------------------------------------------
 @router.get("/registries", response_model=RegistryList, tags=["registries"])
 def list_registries(gw: GatewayDep, who: Caller, health: bool = True) -> RegistryList:
-    require(who, "read")
-    names = gw.registry_names()
+    require_somewhere(who, "read")
+    names = [name for name in gw.registry_names() if who.can("read", name)]
 
     def info(name: str) -> RegistryInfo:
         return _registry_info(gw, name, health)
@@ -82,7 +83,7 @@ def list_registries(gw: GatewayDep, who: Caller, health: bool = True) -> Registr
 
 @router.get("/registries/{registry}", response_model=RegistryInfo, tags=["registries"])
 def get_registry(registry: str, gw: GatewayDep, who: Caller, health: bool = True) -> RegistryInfo:
-    require(who, "read")
+    require(who, "read", registry)
     return _registry_info(gw, registry, health)
 
 
@@ -114,7 +115,7 @@ VERSION = "/registries/{registry}/models/{model:path}/versions/{version}"
 @router.get(VERSION + "/artifacts/{path:path}", tags=["artifacts"],
             responses={200: {"content": {"application/octet-stream": {}}}})
 def read_artifact(registry: str, model: str, version: str, path: str, gw: GatewayDep, who: Caller) -> StreamingResponse:
-    require(who, "read")
+    require(who, "read", registry, model)
     stream = gw.call(registry, lambda a: a.read_artifact(model, version, path))
     first = next(stream, b"")  # fail with a JSON error before any byte of the body is sent
 
@@ -130,14 +131,15 @@ def read_artifact(registry: str, model: str, version: str, path: str, gw: Gatewa
 
 @router.get(VERSION + "/artifacts", response_model=list[ArtifactFile], tags=["artifacts"])
 def list_artifacts(registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> list[ArtifactFile]:
-    require(who, "read")
+    require(who, "read", registry, model)
     return gw.call(registry, lambda a: a.list_artifacts(model, version))
 
 
 @router.put(VERSION + "/approval", response_model=ModelVersion, tags=["governance"])
 def set_approval(request: Request, registry: str, model: str, version: str, body: ApprovalBody,
                  gw: GatewayDep, who: Caller) -> ModelVersion:
-    require(who, "approve")
+    require(who, "approve", registry, model)
+    refuse_direct_approval(request.app.state.auth.config, registry, model, body.status)
     approval = Approval(status=body.status, by=who.name, comment=body.comment, at=datetime.now(UTC))
     return gw.mutate(
         registry, lambda a: a.set_approval(model, version, approval), actor=who.name, action="version.approval",
@@ -149,7 +151,12 @@ def set_approval(request: Request, registry: str, model: str, version: str, body
 @router.put(VERSION + "/stage", response_model=ModelVersion, tags=["governance"])
 def set_stage(request: Request, registry: str, model: str, version: str, body: StageBody,
               gw: GatewayDep, who: Caller) -> ModelVersion:
-    require(who, "write")
+    auth_config = request.app.state.auth.config
+    action = pointer_action(auth_config, stages=(body.stage,))
+    if action == "write" and auth_config.protected_stages:  # leaving a protected stage is as guarded as entering
+        require(who, "read", registry, model)
+        action = pointer_action(auth_config, stages=(gw.call(registry, lambda a: a.get_version(model, version)).stage,))
+    require(who, action, registry, model)
     return gw.mutate(
         registry, lambda a: a.set_stage(model, version, body.stage), actor=who.name, action="version.stage",
         target=MrgUri(registry=registry, model=model, version=version).render(),
@@ -159,14 +166,14 @@ def set_stage(request: Request, registry: str, model: str, version: str, body: S
 
 @router.get(VERSION, response_model=ModelVersion, tags=["versions"])
 def get_version(registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> ModelVersion:
-    require(who, "read")
+    require(who, "read", registry, model)
     return gw.call(registry, lambda a: a.get_version(model, version))
 
 
 @router.patch(VERSION, response_model=ModelVersion, tags=["versions"])
 def update_version(request: Request, registry: str, model: str, version: str, body: VersionPatch,
                    gw: GatewayDep, who: Caller) -> ModelVersion:
-    require(who, "write")
+    require(who, "write", registry, model)
     return gw.mutate(
         registry, lambda a: a.update_version(model, version, body), actor=who.name, action="version.update",
         target=MrgUri(registry=registry, model=model, version=version).render(),
@@ -176,7 +183,7 @@ def update_version(request: Request, registry: str, model: str, version: str, bo
 
 @router.delete(VERSION, status_code=204, tags=["versions"])
 def delete_version(request: Request, registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> Response:
-    require(who, "write")
+    require(who, "write", registry, model)
     gw.mutate(
         registry, lambda a: a.delete_version(model, version), actor=who.name, action="version.delete",
         target=MrgUri(registry=registry, model=model, version=version).render(),
@@ -192,7 +199,7 @@ MODEL = "/registries/{registry}/models/{model:path}"
 def list_versions(registry: str, model: str, gw: GatewayDep, who: Caller,
                   page_size: Annotated[int | None, Query(ge=1, le=1000)] = None,
                   page_token: str | None = None) -> VersionPage:
-    require(who, "read")
+    require(who, "read", registry, model)
     page = gw.call(registry, lambda a: a.list_versions(model, page_size=page_size, page_token=page_token))
     return VersionPage(items=page.items, next_token=page.next_token)
 
@@ -206,7 +213,7 @@ def list_versions(registry: str, model: str, gw: GatewayDep, who: Caller,
              }}})
 async def create_version(request: Request, registry: str, model: str, gw: GatewayDep, who: Caller) -> ModelVersion:
     """JSON body: a VersionSpec. Multipart: a ``spec`` field (JSON) plus ``files`` (their names are paths)."""
-    require(who, "write")
+    require(who, "write", registry, model)
     content_type = request.headers.get("content-type", "")
     uploads: list[ArtifactUpload] = []
     if content_type.startswith("multipart/form-data"):
@@ -256,7 +263,7 @@ def _iter_upload(item: UploadFile) -> Iterator[bytes]:
 @router.put(MODEL + "/aliases/{alias}", response_model=Model, tags=["aliases"])
 def set_alias(request: Request, registry: str, model: str, alias: str, body: AliasBody,
               gw: GatewayDep, who: Caller) -> Model:
-    require(who, "write")
+    require(who, pointer_action(request.app.state.auth.config, alias=alias), registry, model)
 
     def move(a: RegistryAdapter) -> Model:
         a.set_alias(model, alias, body.version)
@@ -269,7 +276,7 @@ def set_alias(request: Request, registry: str, model: str, alias: str, body: Ali
 
 @router.delete(MODEL + "/aliases/{alias}", response_model=Model, tags=["aliases"])
 def delete_alias(request: Request, registry: str, model: str, alias: str, gw: GatewayDep, who: Caller) -> Model:
-    require(who, "write")
+    require(who, pointer_action(request.app.state.auth.config, alias=alias), registry, model)
 
     def remove(a: RegistryAdapter) -> Model:
         a.delete_alias(model, alias)
@@ -286,15 +293,16 @@ def list_models(registry: str, gw: GatewayDep, who: Caller,
                 prefix: Annotated[str | None, Query(max_length=500)] = None,
                 page_size: Annotated[int | None, Query(ge=1, le=1000)] = None,
                 page_token: str | None = None) -> ModelPage:
-    require(who, "read")
+    require(who, "read", registry)
     page = gw.call(registry, lambda a: a.list_models(ModelQuery(name_prefix=prefix), page_size=page_size,
                                                      page_token=page_token))
-    return ModelPage(items=page.items, next_token=page.next_token)
+    visible = [m for m in page.items if who.can("read", registry, m.name)]  # scoped viewers see their models
+    return ModelPage(items=visible, next_token=page.next_token)
 
 
 @router.post("/registries/{registry}/models", response_model=Model, status_code=201, tags=["models"])
 def create_model(request: Request, registry: str, body: ModelCreate, gw: GatewayDep, who: Caller) -> Model:
-    require(who, "write")
+    require(who, "write", registry, body.name)
     return gw.mutate(registry, lambda a: a.create_model(body.name, description=body.description, tags=body.tags),
                      actor=who.name, action="model.create", target=MrgUri(registry=registry, model=body.name).render(),
                      request_id=_request_id(request))
@@ -302,13 +310,13 @@ def create_model(request: Request, registry: str, body: ModelCreate, gw: Gateway
 
 @router.get(MODEL, response_model=Model, tags=["models"])
 def get_model(registry: str, model: str, gw: GatewayDep, who: Caller) -> Model:
-    require(who, "read")
+    require(who, "read", registry, model)
     return gw.call(registry, lambda a: a.get_model(model))
 
 
 @router.patch(MODEL, response_model=Model, tags=["models"])
 def update_model(request: Request, registry: str, model: str, body: ModelUpdate, gw: GatewayDep, who: Caller) -> Model:
-    require(who, "write")
+    require(who, "write", registry, model)
     return gw.mutate(
         registry,
         lambda a: a.update_model(model, description=body.description, tags=body.tags, remove_tags=body.remove_tags),
@@ -319,7 +327,7 @@ def update_model(request: Request, registry: str, model: str, body: ModelUpdate,
 
 @router.delete(MODEL, status_code=204, tags=["models"])
 def delete_model(request: Request, registry: str, model: str, gw: GatewayDep, who: Caller) -> Response:
-    require(who, "write")
+    require(who, "write", registry, model)
     gw.mutate(registry, lambda a: a.delete_model(model), actor=who.name, action="model.delete",
               target=MrgUri(registry=registry, model=model).render(),
               before=lambda a: a.get_model(model), request_id=_request_id(request))

@@ -65,11 +65,12 @@ def parse_endpoint(text: str) -> tuple[str, str]:
     return registry, glob or "*"
 
 
-def target_name(source_name: str, pattern: str | None, target_kind: RegistryKind) -> str:
+def target_name(source_name: str, pattern: str | None, target_kind: RegistryKind, namespace: str | None = None) -> str:
     """Apply ``--rename``: ``{name}``, ``{owner}``, ``{basename}``, ``{flat}`` (``/`` -> ``--``).
 
     Without a pattern the name is kept, except that ``/`` (HF ``owner/name``) becomes ``--``
-    for targets that forbid it.
+    for targets that forbid it, and a plain name goes under the target's default namespace
+    (``Capabilities.default_namespace``) for targets that need one.
     """
     owner, _, basename = source_name.rpartition("/")
     if pattern:
@@ -80,6 +81,8 @@ def target_name(source_name: str, pattern: str | None, target_kind: RegistryKind
                                field="rename") from None
     if "/" in source_name and target_kind is not RegistryKind.HF:
         return source_name.replace("/", "--")
+    if "/" not in source_name and target_kind is RegistryKind.HF and namespace:
+        return f"{namespace}/{source_name}"
     return source_name
 
 

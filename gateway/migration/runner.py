@@ -16,7 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.base import ArtifactUpload, RegistryAdapter, StagedVersion
@@ -59,6 +59,9 @@ class _Context:
     uri_map: dict[str, str]
     lock: threading.Lock
     warnings: list[str]
+    # Items created in this run from a source version without parents: nothing to re-point, so
+    # ``_repoint_parents`` need not read them back (three calls per version on MLflow).
+    parentless: set[int] = field(default_factory=set)
 
 
 class Migrator:
@@ -84,7 +87,7 @@ class Migrator:
         planned: list[PlannedModel] = []
         seen_targets: dict[str, str] = {}
         for model in sorted(models, key=lambda m: m.name):
-            tname = target_name(model.name, rename, dst_caps.kind)
+            tname = target_name(model.name, rename, dst_caps.kind, dst_caps.default_namespace)
             if tname in seen_targets:
                 raise InvalidInput(f"rename: {model.name!r} and {seen_targets[tname]!r} would both become {tname!r}",
                                    field="rename")
@@ -181,7 +184,7 @@ class Migrator:
                     ctx.dst.discard_staged(staged[1])
                 continue
             try:
-                _, staged, found = future.result()
+                src_v, staged, found = future.result()
                 if found is not None:
                     target_version = found
                     self.on_event({"event": "item", "seq": item.seq, "state": "exists", "model": item.source_model,
@@ -203,6 +206,8 @@ class Migrator:
                 with ctx.lock:
                     ctx.uri_map[_uri(ctx.source, item.source_model, item.source_version)] = _uri(
                         ctx.target, item.target_model, target_version)
+                    if found is None and not src_v.lineage.parents:
+                        ctx.parentless.add(item.seq)
                 if found is None:
                     self.on_event({"event": "item", "seq": item.seq, "state": J.CREATED, "model": item.source_model,
                                    "version": item.source_version, "target_version": target_version})
@@ -310,7 +315,7 @@ class Migrator:
     def _repoint_parents(self, ctx: _Context) -> None:
         """Parents copied later than their children in this job: point the children at the copies now."""
         for item in self.journal.items(ctx.job_id):
-            if item.state != J.CREATED or not item.target_version:
+            if item.state != J.CREATED or not item.target_version or item.seq in ctx.parentless:
                 continue
             copy = self.gw.call(ctx.target, lambda a, i=item: a.get_version(i.target_model, i.target_version))
             parents = copy.lineage.parents

@@ -27,16 +27,74 @@ log = logging.getLogger("mrg.sandbox")
 
 @dataclass
 class Backend:
-    """How one emulator joins the sandbox: its registry config and its SDK environment."""
+    """How one emulator joins the sandbox: its registry config and its SDK environment.
+
+    ``registry_config`` never holds a secret: tokens are referenced with ``*_env`` keys and
+    exported in ``sandbox.env`` (and into the serving process by ``mrg serve --sandbox``).
+    """
 
     emulator: str
     registry: str
     registry_config: Callable[[dict[str, Any]], dict[str, Any]]
     sdk_env: Callable[[dict[str, Any]], dict[str, str]]
+    args: Callable[[Sandbox], list[str]] = lambda sandbox: []
 
 
-# Emulator backends join here once their adapters exist (see docs/sandbox.md).
-EMULATOR_BACKENDS: list[Backend] = []
+def _sagemaker_env(info: dict[str, Any]) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL_SAGEMAKER": info["endpoint"],
+        "AWS_DEFAULT_REGION": info["region"],
+        "AWS_ACCESS_KEY_ID": info.get("aws_access_key_id", "testing"),
+        "AWS_SECRET_ACCESS_KEY": info.get("aws_secret_access_key", "testing"),
+    }
+
+
+EMULATOR_BACKENDS: list[Backend] = [
+    Backend(
+        emulator="sagemaker",
+        registry="sagemaker",
+        registry_config=lambda info: {
+            "kind": "sagemaker", "endpoint_url": info["endpoint"], "s3_endpoint_url": info["s3_endpoint"],
+            "region": info["region"], "bucket": "mrg-sagemaker", "create_bucket": True,
+        },
+        sdk_env=_sagemaker_env,
+        # One S3 for the whole sandbox, so users' S3 tools see SageMaker's model data too.
+        args=lambda sandbox: ["--s3-endpoint", sandbox.env["AWS_ENDPOINT_URL_S3"]],
+    ),
+    Backend(
+        emulator="vertex",
+        registry="vertex",
+        registry_config=lambda info: {
+            "kind": "vertex", "project": info["project"], "location": info["location"],
+            "api_endpoint": info["endpoint"], "gcs_endpoint": info["gcs_endpoint"], "bucket": "mrg-vertex",
+            "anonymous": True,
+        },
+        sdk_env=lambda info: {**info.get("env", {}), "MRG_VERTEX_API_ENDPOINT": info["endpoint"],
+                              "GOOGLE_CLOUD_PROJECT": info["project"]},
+    ),
+    Backend(
+        emulator="azureml",
+        registry="azureml",
+        registry_config=lambda info: {
+            "kind": "azureml", "cloud": info["cloud"], "cloud_metadata": info["cloud_metadata"],
+            "credential": "offline", "ca_bundle": info["ca_bundle"], "resolve_localhost": True,
+            "subscription_id": info["subscription_id"], "resource_group": info["resource_group"],
+            "workspace_name": info["workspace_name"],
+        },
+        sdk_env=lambda info: {
+            "AZURE_SUBSCRIPTION_ID": info["subscription_id"], "AZURE_RESOURCE_GROUP": info["resource_group"],
+            "AZUREML_WORKSPACE_NAME": info["workspace_name"], "AZUREML_REGISTRY_NAME": info["registry_name"],
+            "MRG_AZUREML_CLOUD": info["cloud"], "MRG_AZUREML_CA_BUNDLE": info["ca_bundle"],
+            "MRG_AZUREML_CLOUD_METADATA": json.dumps(info["cloud_metadata"], sort_keys=True),
+        },
+    ),
+    Backend(
+        emulator="hfhub",
+        registry="hf",
+        registry_config=lambda info: {"kind": "hf", "endpoint": info["endpoint"], "token_env": "MRG_SANDBOX_HF_TOKEN"},
+        sdk_env=lambda info: {**info.get("env", {}), "HF_TOKEN": info["token"], "MRG_SANDBOX_HF_TOKEN": info["token"]},
+    ),
+]
 
 
 @dataclass
@@ -72,6 +130,12 @@ def start_sandbox(root: Path, *, only: list[str] | None = None, progress: Callab
     root.mkdir(parents=True, exist_ok=True)
     sandbox = Sandbox(root=root)
     try:
+        # The embedded default (in-process MLflow on SQLite) is part of every sandbox too.
+        sandbox.registries["local"] = {
+            "kind": "mlflow", "tracking_uri": f"sqlite:///{root / 'local' / 'mlflow.db'}",
+            "artifact_location": str(root / "local" / "artifacts"),
+        }
+        (root / "local").mkdir(exist_ok=True)
         progress("starting MLflow server")
         mlflow = start_mlflow_server(root / "mlflow")
         sandbox.services.append(mlflow)
@@ -94,7 +158,8 @@ def start_sandbox(root: Path, *, only: list[str] | None = None, progress: Callab
             progress(f"starting {backend.emulator} emulator")
             data = root / backend.emulator
             data.mkdir(exist_ok=True)
-            running = launcher.start(backend.emulator, data_dir=data, log_path=data / "emulator.log")
+            running = launcher.start(backend.emulator, data_dir=data, log_path=data / "emulator.log",
+                                     extra_args=backend.args(sandbox))
             sandbox.emulators.append(running)
             sandbox.announcements[backend.emulator] = running.info
             sandbox.registries[backend.registry] = backend.registry_config(running.info)

@@ -1,4 +1,7 @@
-"""Roles on every mutating route; keys hashed; anonymous access only when configured."""
+"""Roles on every mutating route; keys hashed; anonymous access only when configured.
+
+The full matrix (every route x every role x scopes) is in tests/governance/test_authorization.py.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ ROUTES = [
     ("post", f"{BASE}/models", {"name": "made-by-{role}"}, "write"),
     ("patch", f"{BASE}/models/secured", {"description": "x"}, "write"),
     ("post", f"{BASE}/models/secured/versions", {}, "write"),
-    ("put", f"{BASE}/models/secured/aliases/prod", {"version": "1"}, "write"),
+    ("put", f"{BASE}/models/secured/aliases/candidate", {"version": "1"}, "write"),
+    ("put", f"{BASE}/models/secured/aliases/prod", {"version": "1"}, "approve"),  # protected alias
     ("put", f"{BASE}/models/secured/versions/1/stage", {"stage": "STAGING"}, "write"),
     ("put", f"{BASE}/models/secured/versions/1/approval", {"status": "APPROVED"}, "approve"),
     ("get", "/v1/audit", None, "admin"),

@@ -73,3 +73,14 @@ def test_embedded_default_is_one_local_mlflow(tmp_path: Path) -> None:
 def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MRG_DATABASE_URL", "postgresql://u@h/db")
     assert embedded_default().resolved_database_url() == "postgresql://u@h/db"
+
+
+def test_secrets_by_environment_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config({"registries": {"x": {"kind": "mlflow", "tracking_uri_env": "MRG_TEST_TRACKING"}}})
+    monkeypatch.setenv("MRG_TEST_TRACKING", "http://mlflow:5000")
+    assert config.registries["x"].settings() == {"tracking_uri": "http://mlflow:5000"}
+    monkeypatch.delenv("MRG_TEST_TRACKING")
+    from mapping.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="MRG_TEST_TRACKING is not set"):
+        config.registries["x"].settings()

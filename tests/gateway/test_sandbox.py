@@ -1,0 +1,77 @@
+"""``mrg serve --sandbox``: every backend up on this machine, one catalog over them, the official
+SDKs pointed at the emulators by ``sandbox.env`` alone, and everything stopped on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from gateway.sandbox.launch import EMULATOR_BACKENDS
+from gateway.sandbox.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("sandbox")
+
+
+def _alive(marker: str) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    return [pid for pid in out.stdout.split() if pid != str(os.getpid())]
+
+
+def test_sandbox_serves_every_backend_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    sandbox_dir = tmp_path / "sbx"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--sandbox", "--sandbox-dir", str(sandbox_dir), "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the sandbox did not come up"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        base = f"http://127.0.0.1:{port}"
+        registries = httpx.get(f"{base}/v1/registries", timeout=60).json()["items"]
+        expected = {"local", "mlflow"} | {b.registry for b in EMULATOR_BACKENDS}
+        assert {r["name"] for r in registries} == expected
+        assert all(r["health"]["ok"] for r in registries), registries
+
+        # One catalog: a model created in every registry through the gateway is found by one search.
+        hub_user = json.loads((sandbox_dir / "sandbox.json").read_text())["services"]["hfhub"]["user"]
+        for registry in expected:
+            name = f"{hub_user}/fraud-sbx" if registry == "hf" else "fraud-sbx"
+            created = httpx.post(f"{base}/v1/registries/{registry}/models", json={"name": name}, timeout=60)
+            assert created.status_code == 201, created.text
+        found = httpx.get(f"{base}/v1/models", params={"q": "fraud-sbx"}, timeout=60).json()
+        assert found["partial"] is False and {m["registry"] for m in found["items"]} == expected
+
+        # The official SDK, configured by sandbox.env alone, sees what the gateway wrote.
+        env = json.loads((sandbox_dir / "sandbox.json").read_text())["env"]
+        assert env["HF_HUB_DISABLE_XET"] == "1" and env["MLFLOW_TRACKING_URI"].startswith("http://127.0.0.1:")
+        sm = boto3.client("sagemaker", endpoint_url=env["AWS_ENDPOINT_URL_SAGEMAKER"], region_name=env["AWS_DEFAULT_REGION"],
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        groups = sm.list_model_package_groups(NameContains="fraud-sbx")["ModelPackageGroupSummaryList"]
+        assert [g["ModelPackageGroupName"] for g in groups] == ["fraud-sbx"]
+        assert "token" not in (sandbox_dir / "mrg.yaml").read_text().replace("token_env", "")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    for _ in range(50):
+        if not _alive(str(sandbox_dir)):
+            break
+        time.sleep(0.2)
+    assert _alive(str(sandbox_dir)) == [], "sandbox processes outlived the gateway"
