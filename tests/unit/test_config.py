@@ -84,3 +84,14 @@ def test_secrets_by_environment_reference(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(InvalidInput, match="MRG_TEST_TRACKING is not set"):
         config.registries["x"].settings()
+
+
+def test_the_readme_config_example_is_valid(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"```yaml\n(.*?)```", readme, re.S)
+    assert example, "README.md lost its config example"
+    (tmp_path / "mrg.yaml").write_text(example.group(1))
+    config = load_config(tmp_path / "mrg.yaml")
+    assert {r.kind.value for r in config.registries.values()} == {"mlflow", "sagemaker", "hf"}
