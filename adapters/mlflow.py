@@ -371,6 +371,10 @@ class MlflowAdapter(RegistryAdapter):
                 env_fields["params"] = spec.params
             token = {"source": source, "run_id": run_id, "managed": spec.artifact_uri is None,
                      "tags": {**spec.tags, **mm.envelope_tags(env_fields)}}
+            if token["managed"]:
+                # Read our finished run now, while versions stage in parallel, rather than in
+                # commit_version, which runs in sequence (one round trip per version saved there).
+                token["run"] = self._run(run_id)
             return StagedVersion(model=model, spec=spec, files=[], token=token)
 
     @_operation
@@ -387,6 +391,8 @@ class MlflowAdapter(RegistryAdapter):
                 self.discard_staged(staged)
                 raise
             # A version that did not exist a moment ago holds no alias: skip reading the model.
+            if token.get("run") is not None:
+                return mm.to_version(self.name, mv, aliases=[], run=token["run"])
             return self._to_version(mv, {})
 
     def discard_staged(self, staged: StagedVersion) -> None:

@@ -205,6 +205,28 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def cpu_seconds(services: list[Service]) -> list[float] | None:
+    """CPU seconds so far of each server (with its worker processes) and of this process.
+
+    Shows where a copy's time goes when the machine, not the network, is the limit. Needs
+    psutil (installed with the test extras); without it the breakdown is skipped."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    out = []
+    for service in services:
+        root = psutil.Process(service.process.pid)
+        total = 0.0
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        out.append(total)
+    own = psutil.Process().cpu_times()
+    return [*out, own.user + own.system]
+
+
 def check_copy(dst_url: str, target: str, versions: int) -> None:
     """Both copies must be complete: every version and the alias (bytes are checked by the migrator)."""
     dst = client(dst_url)
@@ -245,11 +267,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(services)} mlflow server(s) up in {time.perf_counter() - started:.1f} s ({src_url}, {dst_url})")
         started = time.perf_counter()
         seed(src_url, args.versions, args.size, root)
+        print(f"seeded {args.versions} versions x {human(args.size)} in {time.perf_counter() - started:.1f} s")
         if args.rtt_ms > 0:
             proxies = [DelayProxy(int(url.rsplit(":", 1)[1]), args.rtt_ms / 1000) for url in (src_url, dst_url)]
             src_url, dst_url = proxies[0].url, proxies[1].url
             print(f"copies go through delay proxies: {args.rtt_ms:g} ms round trip to each server")
-        print(f"seeded {args.versions} versions x {human(args.size)} in {time.perf_counter() - started:.1f} s")
+        labels = ["server"] if args.one_server else ["source server", "target server"]
+        labels.append("copier process" + (" (incl. delay proxies)" if proxies else ""))
+        cpu: dict[str, list[list[float]]] = {"naive": [], "mrg": []}
 
         naive: list[float] = []
         ours: list[float] = []
@@ -259,17 +284,22 @@ def main(argv: list[str] | None = None) -> None:
             for which in order:
                 target = f"{which}-copy-{run}"
                 if which == "naive":
+                    before = cpu_seconds(services)
                     seconds, _ = timed(lambda t=target: naive_copy(src_url, dst_url, t, root))
                     naive.append(seconds)
                 else:
                     gw = gateway(src_url, dst_url, root / f"gw-{run}")
                     try:
+                        before = cpu_seconds(services)
                         seconds, report = timed(lambda g=gw, t=target: migrator_copy(g, t, args.workers))
                     finally:
                         gw.close()
                     if report["state"] != "succeeded":
                         raise SystemExit(f"migration failed: {report['failures'][:3]}")
                     ours.append(seconds)
+                after = cpu_seconds(services)
+                if before is not None and after is not None:
+                    cpu[which].append([b - a for a, b in zip(before, after, strict=True)])
                 check_copy(dst_url, target, args.versions)
                 print(f"run {run + 1}: {which:5s} {seconds:6.2f} s")
 
@@ -280,6 +310,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"naive sequential MlflowClient copy (baseline): {b:.2f} s for {args.versions} versions x "
               f"{human(args.size)}{where} ({total / b / 2**20:.1f} MiB/s, median of {args.runs})")
         print(f"mrg migrator ({args.workers} workers): {m:.2f} s ({total / m / 2**20:.1f} MiB/s, median of {args.runs})")
+        for which, name in (("naive", "naive"), ("mrg", "migrator")):
+            if cpu[which]:
+                parts = [statistics.median(sample[i] for sample in cpu[which]) for i in range(len(labels))]
+                print(f"CPU seconds, {name}: " + ", ".join(f"{label} {v:.1f}" for label, v in zip(labels, parts, strict=True))
+                      + f" (total {sum(parts):.1f} on {os.cpu_count()} cores)")
         print(f"ratio baseline/migrator: {ratio:.2f}x; goal: >= {GOAL:.0f}x faster -> {'met' if ratio >= GOAL else 'NOT met'}")
     finally:
         for proxy in proxies:

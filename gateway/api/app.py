@@ -43,11 +43,12 @@ def create_app(config: GatewayConfig, gateway: Gateway | None = None) -> FastAPI
         """Liveness: answers as soon as the process serves; registries are checked at /v1/registries."""
         return JSONResponse({"status": "ok", "registries": gw.registry_names()})
 
+    # Specific routes first: routes.py ends with a catch-all GET …/models/{model:path}.
     app.include_router(catalog.router)
-    app.include_router(router)
-    app.include_router(migrations.router)
     for module in FEATURE_ROUTERS:
         app.include_router(importlib.import_module(module).router)
+    app.include_router(migrations.router)
+    app.include_router(router)
 
     @app.on_event("shutdown")
     def _close() -> None:

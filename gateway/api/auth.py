@@ -17,6 +17,7 @@ or are refused. Roles are checked for the registry and model a request touches (
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from fastapi import Request
 
 from gateway.config import ROLES, AuthConfig
 from gateway.governance.keys import KeyStore, hash_key
-from gateway.governance.oidc import TokenVerifier, looks_like_jwt
+from gateway.governance.oidc import looks_like_jwt
 from gateway.governance.roles import ROLE_ACTIONS, ConfiguredGrant, Grant, Principal, grants_for, is_protected
 from mapping.errors import InvalidInput, PermissionDenied
 
@@ -61,7 +62,11 @@ class Authenticator:
         self.keys = parse_api_keys(raw)
         self.configured = [ConfiguredGrant(who=g.who, grant=Grant(role=g.role, registry=g.registry, model=g.model))
                            for g in config.grants]
-        self.tokens = TokenVerifier(config.oidc) if config.oidc else None
+        self.tokens = None
+        if config.oidc is not None:
+            from gateway.governance.oidc import TokenVerifier
+
+            self.tokens = TokenVerifier(config.oidc)
 
     def identify(self, request: Request) -> Principal:
         presented = _presented_credential(request)
@@ -113,7 +118,7 @@ def require(principal: Principal, action: str, registry: str | None = None, mode
     if not allowed:
         where = "everywhere" if registry is None else (f"{registry}/{model}" if model is not None else registry)
         raise PermissionDenied(f"{principal.name!r} ({principal.describe()}) may not {action} on {where}",
-                               details={"action": action, "registry": registry, "model": model})
+                               registry=registry, details={"action": action, "model": model})
 
 
 def require_somewhere(principal: Principal, action: str) -> None:
@@ -123,9 +128,11 @@ def require_somewhere(principal: Principal, action: str) -> None:
                                details={"action": action})
 
 
-def pointer_action(config: AuthConfig, *, alias: str | None = None, stages: tuple[str, ...] = ()) -> str:
-    """The permission needed to move an alias or stage: protected ones need ``approve``."""
-    if alias is not None and is_protected(alias, config.protected_aliases):
+def pointer_action(config: AuthConfig, *, alias: str | None = None, stages: Iterable[str] = (),
+                   aliases: Iterable[str] = ()) -> str:
+    """The permission needed to move (or delete the holder of) aliases and stages: protected
+    ones need ``approve``, everything else ``write``."""
+    if any(is_protected(a, config.protected_aliases) for a in [*aliases, *([alias] if alias else [])]):
         return "approve"
     if any(is_protected(s, [p.value for p in config.protected_stages]) for s in stages):
         return "approve"

@@ -45,6 +45,7 @@ Fresh = Annotated[bool, Query(description="ask the registries now even when the 
 def catalog(request: Request, gw: GatewayDep) -> Catalog:
     """The gateway's catalog; its cache refresher stops with the application."""
     cat = catalog_for(gw)
+    cat.start_refreshing()
     if not getattr(request.app.state, "catalog_closer", False):
         request.app.state.catalog_closer = True
         request.app.router.on_shutdown.append(cat.close)

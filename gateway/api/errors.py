@@ -66,7 +66,9 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
-    log.exception("unexpected error handling %s %s (request %s)", request.method, request.url.path, request_id)
+    # Called outside the ``except`` block that caught it: pass the exception for the traceback.
+    log.error("unexpected error handling %s %s (request %s)", request.method, request.url.path, request_id,
+              exc_info=(type(exc), exc, exc.__traceback__))
     return JSONResponse(
         error_body("internal", "internal error; the gateway log has the details", details={"request_id": request_id}),
         status_code=500,
@@ -103,9 +105,11 @@ def document_errors(app: FastAPI) -> None:
     operation, but bad input answers 400 with ``ErrorBody`` (and 422 means Unsupported)."""
     generate = app.openapi
 
+    documented: list[dict[str, Any]] = []
+
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema and app.openapi_schema.get("x-mrg-errors"):
-            return app.openapi_schema
+        if documented:
+            return documented[0]
         schema = generate()
         schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = ERROR_SCHEMA
         for operations in schema.get("paths", {}).values():
@@ -114,8 +118,7 @@ def document_errors(app: FastAPI) -> None:
                 if "HTTPValidationError" in str(responses.get("422", "")):
                     del responses["422"]
                 responses.setdefault("default", _ERROR_RESPONSE)
-        schema["x-mrg-errors"] = True
-        app.openapi_schema = schema
+        documented.append(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from gateway.api.auth import require
 from gateway.api.routes import Caller, GatewayDep
@@ -37,7 +37,7 @@ MEDIA_TYPES = {LineageFormat.MERMAID: "text/plain; charset=utf-8", LineageFormat
                                  "text/vnd.graphviz": {"schema": {"type": "string"}}}}},
 )
 def get_lineage(
-    registry: str, model: str, version: str, gw: GatewayDep, who: Caller,
+    request: Request, registry: str, model: str, version: str, gw: GatewayDep, who: Caller,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="version hops to follow each way")] = 3,
     direction: Annotated[Direction, Query(description="up: parents and sources; down: derived versions "
                                                       "and migrated copies; both")] = Direction.BOTH,
@@ -47,6 +47,9 @@ def get_lineage(
     """Runs, datasets, code, parent versions (``mrg://`` parents resolved in any configured registry)
     and migrated copies. "down" consults the catalog (cache, or one bounded scan of every version)."""
     require(who, "read", registry, model)
+    from gateway.api.catalog import catalog  # (gateway.api.catalog includes this router)
+
+    catalog(request, gw)  # the catalog, and its cache refresher, answers "down"
     graph = build_lineage(gw, registry, model, version, depth=depth, direction=direction, deadline=deadline,
                           visible=lambda r, m: who.can("read", r, m))
     if format is LineageFormat.JSON:

@@ -184,6 +184,9 @@ def update_version(request: Request, registry: str, model: str, version: str, bo
 @router.delete(VERSION, status_code=204, tags=["versions"])
 def delete_version(request: Request, registry: str, model: str, version: str, gw: GatewayDep, who: Caller) -> Response:
     require(who, "write", registry, model)
+    held = gw.call(registry, lambda a: a.get_version(model, version))  # deleting prod's holder is moving prod
+    require(who, pointer_action(request.app.state.auth.config, aliases=held.aliases, stages=(held.stage,)),
+            registry, model)
     gw.mutate(
         registry, lambda a: a.delete_version(model, version), actor=who.name, action="version.delete",
         target=MrgUri(registry=registry, model=model, version=version).render(),
@@ -328,6 +331,8 @@ def update_model(request: Request, registry: str, model: str, body: ModelUpdate,
 @router.delete(MODEL, status_code=204, tags=["models"])
 def delete_model(request: Request, registry: str, model: str, gw: GatewayDep, who: Caller) -> Response:
     require(who, "write", registry, model)
+    aliases = gw.call(registry, lambda a: a.get_model(model)).aliases  # a model holding prod needs an approver
+    require(who, pointer_action(request.app.state.auth.config, aliases=aliases), registry, model)
     gw.mutate(registry, lambda a: a.delete_model(model), actor=who.name, action="model.delete",
               target=MrgUri(registry=registry, model=model).render(),
               before=lambda a: a.get_model(model), request_id=_request_id(request))

@@ -68,9 +68,16 @@ class Catalog:
         self.config = config
         self.cache: CatalogCache | None = CatalogCache(gateway.store) if config.cache.enabled else None
         self._refresher: Refresher | None = None
+        self._writes_lock = threading.Lock()
+        self._scans: dict[str, int] = {}
+        self._written_during_scan: dict[str, set[str]] = {}
         if self.cache is not None:
             self._refresher = Refresher(self, config.cache.refresh_seconds)
             gateway.listeners.append(self._refresher.on_mutation)
+
+    def start_refreshing(self) -> None:
+        """Start the background refresher (servers; a one-shot CLI command only reads the cache)."""
+        if self._refresher is not None:
             self._refresher.start()
 
     def close(self) -> None:
@@ -202,12 +209,41 @@ class Catalog:
             return []
         cache = self.cache
         names = list(registries) if registries is not None else self.gateway.registry_names()
-        result = fan_out(self.gateway, names, self.snapshot, timeout)
-        for name, (models, versions) in result.results.items():
-            cache.replace_registry(name, [_bare(m) for m in models], [_bare(v) for v in versions])
-        for failure in result.failures:
-            cache.record_failure(failure.registry, f"{failure.kind}: {failure.message}")
+        with self._writes_lock:
+            for name in names:
+                self._written_during_scan.setdefault(name, set())
+                self._scans[name] = self._scans.get(name, 0) + 1
+        try:
+            result = fan_out(self.gateway, names, self.snapshot, timeout)
+            for name, (models, versions) in result.results.items():
+                cache.replace_registry(name, [_bare(m) for m in models], [_bare(v) for v in versions])
+                self._reread_written(name)
+            for failure in result.failures:
+                cache.record_failure(failure.registry, f"{failure.kind}: {failure.message}")
+        finally:
+            with self._writes_lock:
+                for name in names:
+                    self._scans[name] -= 1
+                    if not self._scans[name]:
+                        del self._scans[name]
+                        self._written_during_scan.pop(name, None)
         return result.failures
+
+    def note_write(self, registry: str, model: str) -> None:
+        """A write through the gateway: remembered if a scan of that registry is under way."""
+        with self._writes_lock:
+            if registry in self._scans:
+                self._written_during_scan[registry].add(model)
+
+    def _reread_written(self, registry: str, rounds: int = 3) -> None:
+        """A snapshot read before a write must not undo it: re-read the models written meanwhile."""
+        for _ in range(rounds):
+            with self._writes_lock:
+                written, self._written_during_scan[registry] = self._written_during_scan[registry], set()
+            if not written:
+                return
+            for model in sorted(written):
+                self.refresh_model(registry, model)
 
     def refresh_model(self, registry: str, model: str) -> None:
         """Re-read one model and its versions into the cache (after a write through the gateway)."""
@@ -235,9 +271,12 @@ class Refresher:
         self._stop = threading.Event()
         self._touched: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="mrg-catalog-refresh", daemon=True)
+        self._start_lock = threading.Lock()
 
     def start(self) -> None:
-        self._thread.start()
+        with self._start_lock:
+            if not self._thread.is_alive() and not self._stop.is_set():
+                self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -253,7 +292,10 @@ class Refresher:
         except Exception:  # noqa: BLE001 - a cache problem must never fail a write that succeeded
             log.exception("catalog cache: could not apply %s on %s", change.action, change.target)
             touched = _touched_model(change)
-        if touched is not None:
+        if touched is None:
+            return
+        catalog.note_write(*touched)
+        if self._thread.is_alive():
             self._touched.put(touched)
 
     def _loop(self) -> None:

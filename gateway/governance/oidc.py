@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
-
 from gateway.config import OidcConfig
 from mapping.errors import InvalidInput, PermissionDenied, Unavailable
 
@@ -39,10 +37,21 @@ def roles_from_claim(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def _jwt() -> Any:
+    """PyJWT is imported only when OIDC is configured (the ``oidc`` extra), keeping start-up lean."""
+    try:
+        import jwt
+    except ImportError:
+        raise InvalidInput("auth.oidc: needs PyJWT with crypto (pip install 'model-registry-gateway[oidc]')",
+                           field="auth.oidc") from None
+    return jwt
+
+
 class TokenVerifier:
     def __init__(self, config: OidcConfig) -> None:
+        jwt = _jwt()
         self.config = config
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: Any = None  # a jwt.PyJWKClient when keys come from a JWKS URL
         self._key: Any = None
         if config.jwks_url:
             self._jwks = jwt.PyJWKClient(config.jwks_url, cache_keys=True, lifespan=max(1, config.jwks_cache_seconds),
@@ -51,6 +60,7 @@ class TokenVerifier:
             self._key = _load_public_key(config)
 
     def _signing_key(self, token: str) -> Any:
+        jwt = _jwt()
         if self._jwks is None:
             return self._key
         try:
@@ -61,6 +71,7 @@ class TokenVerifier:
             raise PermissionDenied("token: signed with a key the identity provider does not publish") from None
 
     def verify(self, token: str) -> TokenIdentity:
+        jwt = _jwt()
         cfg = self.config
         key = self._signing_key(token)
         try:

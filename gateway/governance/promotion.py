@@ -105,7 +105,7 @@ class Promotions:
 
         def steps(a: RegistryAdapter) -> None:
             for version, previous in sorted(plan.items(), key=lambda kv: kv[1] != stage.value):
-                a.set_stage(model, version, Stage(previous))
+                a.set_stage(model, version, Stage(previous or Stage.NONE.value))
 
         self._apply(actor, registry, model, ROLLBACK, stage.value, request_id, self._stages(model), steps)
         restored = [v for v, s in plan.items() if s == stage.value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import uuid
@@ -37,7 +38,9 @@ def _empty_mlflow_db(root: Path) -> Path:
     """An initialised, empty MLflow database, created once per process and copied per registry
     (MLflow's schema migrations take seconds; a copy takes microseconds)."""
     if "db" not in _TEMPLATE:
-        template = Path(tempfile.mkdtemp(prefix="mrg-mlflow-template-")) / "mlflow.db"
+        folder = tempfile.mkdtemp(prefix="mrg-mlflow-template-")
+        atexit.register(shutil.rmtree, folder, True)
+        template = Path(folder) / "mlflow.db"
         probe = MlflowAdapter("template", {"tracking_uri": f"sqlite:///{template}"})
         probe.list_models()
         probe.close()

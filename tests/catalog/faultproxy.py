@@ -20,12 +20,17 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 
 @dataclass
 class Fault:
-    """``pass``; ``error`` (status 500); ``throttle`` (429 + Retry-After); ``delay`` (hold, then forward)."""
+    """``pass``; ``error`` (status 500); ``throttle`` (429 + Retry-After); ``delay`` (hold, then forward).
+
+    ``replay``: answer a GET the upstream already answered from memory, so a benchmark measures
+    the injected latency rather than one shared upstream's CPU.
+    """
 
     mode: str = "pass"
     status: int = 500
     retry_after: int = 30
     delay: float = 0.0
+    replay: bool = False
 
 
 class FaultProxy:
@@ -38,6 +43,7 @@ class FaultProxy:
         self.in_flight = 0
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._replies: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
@@ -67,6 +73,7 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms Nagle stall
 
             def log_message(self, *args: object) -> None:  # quiet
                 pass
@@ -92,6 +99,8 @@ class FaultProxy:
                                        {"Retry-After": str(fault.retry_after)})
                 if fault.mode == "delay" and fault.delay:
                     time.sleep(fault.delay)
+                if fault.replay and self.command == "GET" and self.path in proxy._replies:
+                    return self._reply(*proxy._replies[self.path])
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
                 for attempt in range(2):
                     conn = proxy._upstream()
@@ -106,6 +115,8 @@ class FaultProxy:
                         if attempt:
                             return self._reply(502, b'{"message": "upstream unreachable"}')
                 out = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP | {"content-length"}}
+                if fault.replay and self.command == "GET" and resp.status == 200:
+                    proxy._replies[self.path] = (resp.status, data, out)
                 self._reply(resp.status, data, out)
 
             def _reply(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:

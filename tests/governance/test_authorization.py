@@ -35,6 +35,7 @@ class Case:
     params: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     fresh: bool = False  # a model of its own (the call may delete or lock what it touches)
+    aliases: tuple[str, ...] = ("candidate",)  # what version 1 of a fresh model holds
     label: str = ""
 
 
@@ -60,7 +61,8 @@ EXPECT: dict[tuple[str, str], list[Case]] = {
                             Case(MODEL_APPROVE, {"stage": "PRODUCTION"}, fresh=True, label="protected")],
     ("GET", V): [Case(MODEL_READ)],
     ("PATCH", V): [Case(MODEL_WRITE, {"description": "x"})],
-    ("DELETE", V): [Case(MODEL_WRITE, fresh=True)],
+    ("DELETE", V): [Case(MODEL_WRITE, fresh=True, label="unprotected"),
+                    Case(GLOBAL_ADMIN, fresh=True, aliases=("champion",), label="holding a protected alias")],
     ("GET", M + "/versions"): [Case(MODEL_READ)],
     ("POST", M + "/versions"): [Case(MODEL_WRITE, {})],
     # aliases
@@ -69,7 +71,7 @@ EXPECT: dict[tuple[str, str], list[Case]] = {
     ("DELETE", M + "/aliases/{alias}"): [Case(MODEL_WRITE, params={"alias": "candidate"}, fresh=True,
                                               label="unprotected"),
                                          Case(MODEL_APPROVE, params={"alias": "champion"}, fresh=True,
-                                              label="protected")],
+                                              aliases=("champion",), label="protected")],
     # models
     ("GET", "/v1/registries/{registry}/models"): [Case(MODEL_READ)],
     ("POST", "/v1/registries/{registry}/models"): [Case(MODEL_WRITE, {"name": "fraud-new-{uid}"}, label="in scope"),
@@ -77,7 +79,8 @@ EXPECT: dict[tuple[str, str], list[Case]] = {
                                                         label="out of scope")],
     ("GET", M): [Case(MODEL_READ)],
     ("PATCH", M): [Case(MODEL_WRITE, {"description": "x"})],
-    ("DELETE", M): [Case(MODEL_WRITE, fresh=True)],
+    ("DELETE", M): [Case(MODEL_WRITE, fresh=True, label="unprotected"),
+                    Case(GLOBAL_ADMIN, fresh=True, aliases=("champion",), label="holding a protected alias")],
     # migrations
     ("POST", "/v1/migrations"): [Case(GLOBAL_READ, {"source": "local/fraud-none-*", "target": "local"},
                                       query={"dry_run": "true"}, label="dry run"),
@@ -150,15 +153,26 @@ def shared_model(secured: Secured) -> str:
     return name
 
 
-def _prepare(secured: Secured, path: str, case: Case, model: str) -> tuple[str, Any, dict[str, str]]:
-    if case.fresh:
+@pytest.fixture(scope="module")
+def shared_request(secured: Secured, shared_model: str) -> str:
+    """A request that stays open: every call made with it is refused before it could decide it."""
+    opened = secured.call("editor2", "POST", f"/v1/registries/local/models/{shared_model}/versions/2/approval-requests",
+                          {"comment": "ready"})
+    assert opened.status_code == 201, opened.text
+    return opened.json()["id"]  # type: ignore[no-any-return]
+
+
+def _prepare(secured: Secured, path: str, case: Case, model: str, request_id: str,
+             allowed: bool) -> tuple[str, Any, dict[str, str]]:
+    if case.fresh and allowed:  # a refused call changes nothing, so it can aim at the shared model
         model = secured.model(versions=1)
         adapter = secured.gateway.adapter("local")
-        adapter.set_alias(model, "candidate", "1")
-        adapter.set_alias(model, "champion", "1")
+        for alias in case.aliases:
+            adapter.set_alias(model, alias, "1")
     values = {"registry": "local", "model": model, "version": "1", "path": "model.pkl", "job_id": "nope",
-              "webhook_id": "nope", "delivery_id": "nope", "key_id": "nope", "pilot_id": "nope", "alias": "candidate"} | case.params
-    if "{request_id}" in path:
+              "webhook_id": "nope", "delivery_id": "nope", "key_id": "nope", "pilot_id": "nope",
+              "alias": "candidate", "request_id": request_id} | case.params
+    if "{request_id}" in path and case.fresh and allowed:
         opened = secured.call("editor2", "POST", f"/v1/registries/local/models/{model}/versions/1/approval-requests",
                               {"comment": "ready"})
         assert opened.status_code == 201, opened.text
@@ -175,9 +189,9 @@ def _prepare(secured: Secured, path: str, case: Case, model: str) -> tuple[str, 
 @pytest.mark.parametrize("who", PRINCIPALS)
 @pytest.mark.parametrize(("method", "path", "index", "case"), CASES,
                          ids=[f"{m} {p} {c.label or i}" for m, p, i, c in CASES])
-def test_route_authorization(secured: Secured, shared_model: str, who: str, method: str, path: str, index: int,
-                             case: Case) -> None:
-    url, body, query = _prepare(secured, path, case, shared_model)
+def test_route_authorization(secured: Secured, shared_model: str, shared_request: str, who: str, method: str,
+                             path: str, index: int, case: Case) -> None:
+    url, body, query = _prepare(secured, path, case, shared_model, shared_request, who in case.allowed)
     response = secured.call(who, method, url, body, params=query)
     if who in case.allowed:
         assert response.status_code != 403 and response.status_code < 500, response.text

@@ -194,3 +194,11 @@ def test_anonymous_role_when_configured(tmp_path: Path) -> None:
     with TestClient(create_app(secured_config(tmp_path, anonymous_role="viewer"))) as client:
         assert client.get("/v1/registries", params={"health": False}).status_code == 200
         assert client.post("/v1/registries/local/models", json={"name": "anon"}).status_code == 403
+
+
+def test_an_unreachable_identity_provider_is_a_503_not_a_denial(tmp_path: Path) -> None:
+    config = secured_config(tmp_path, oidc=OidcConfig(issuer=ISSUER, audience=AUDIENCE,
+                                                      jwks_url="http://127.0.0.1:9/jwks.json"))
+    with TestClient(create_app(config)) as client:
+        response = client.get("/v1/registries", headers=_bearer(token(kid="k1")))
+        assert response.status_code == 503 and response.json()["error"]["retryable"] is True

@@ -113,3 +113,19 @@ def test_stage_undo_restores_every_version_the_move_touched() -> None:
     assert restore_plan(rows, "stage", "PRODUCTION") == {"2": "STAGING", "1": "PRODUCTION"}
     with pytest.raises(Conflict):
         restore_plan(change_to_undo(entries[:1], "stage", "PRODUCTION"), "stage", "PRODUCTION")
+
+
+def test_the_auth_section_of_mrg_yaml_parses_and_keeps_secrets_out() -> None:
+    from gateway.config import ConfigError, parse_config
+
+    config = parse_config({"auth": {
+        "grants": [{"who": "group:ml-risk", "role": "approver", "registry": "sm-*", "model": "fraud-*"}],
+        "oidc": {"issuer": "https://idp/", "audience": "mrg", "jwks_url": "https://idp/jwks", "roles_claim": "groups"},
+        "protected_aliases": ["prod*"], "protected_stages": ["PRODUCTION", "STAGING"],
+        "approval_policies": [{"model": "fraud-*", "approvers": 2}],
+    }})
+    assert config.auth.grants[0].who == "group:ml-risk" and config.auth.oidc is not None
+    with pytest.raises(ConfigError, match="auth.grants.0.role"):
+        parse_config({"auth": {"grants": [{"who": "x", "role": "root"}]}})
+    with pytest.raises(ConfigError, match="secrets may not be written"):
+        parse_config({"auth": {"oidc": {"issuer": "i", "audience": "a", "client_secret": "s3cr3t"}}})
