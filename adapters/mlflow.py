@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -109,6 +110,9 @@ class MlflowAdapter(RegistryAdapter):
         self.config = MlflowSettings.model_validate(self.settings)
         self._client: Any = None
         self._experiment_id: str | None = None
+        # MLflow's SQL store inserts a dataset after checking it is new; two runs logging the same
+        # dataset at once (versions staged in parallel) break its unique key. Serialise them.
+        self._inputs_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -141,6 +145,12 @@ class MlflowAdapter(RegistryAdapter):
         if isinstance(exc, MlflowException):
             code = str(exc.error_code)
             message = exc.message if hasattr(exc, "message") else str(exc)
+            if "too many 429 error responses" in message:
+                # With MLflow's own retries off, urllib3 reports a 429 as a failed retry and the
+                # response (and its Retry-After) is gone: ask the server once more for the hint.
+                return RateLimited(f"MLflow at {self.config.tracking_uri} is throttling requests",
+                                   registry=self.name, operation=operation, native_code="429",
+                                   retry_after=self._retry_after_hint())
             cls = _ERROR_CODES.get(code)
             if cls is None:
                 status = exc.get_http_status_code()
@@ -162,7 +172,23 @@ class MlflowAdapter(RegistryAdapter):
         if isinstance(exc, requests.exceptions.RequestException):
             return Unavailable(f"MLflow at {self.config.tracking_uri} is unreachable: {type(exc).__name__}",
                                registry=self.name, operation=operation)
+        if isinstance(exc, ValueError):  # MLflow's own parsing of what we passed (page tokens, filters)
+            return InvalidInput(f"{operation}: MLflow rejected the input ({exc})", registry=self.name,
+                                operation=operation)
         return Unavailable(f"{type(exc).__name__}: {exc}", registry=self.name, operation=operation)
+
+    def _retry_after_hint(self) -> float | None:
+        if not self._remote:
+            return None
+        import requests
+
+        try:
+            resp = requests.get(self.config.tracking_uri.rstrip("/") + "/api/2.0/mlflow/registered-models/search",
+                                params={"max_results": 1}, timeout=3)
+            value = resp.headers.get("Retry-After") if resp.status_code == 429 else None
+            return float(value) if value is not None else None
+        except (requests.exceptions.RequestException, ValueError):
+            return None
 
     def _experiment(self) -> str:
         if self._experiment_id is None:
@@ -224,6 +250,7 @@ class MlflowAdapter(RegistryAdapter):
             clauses.append(f"name LIKE '{_quote(query.name_prefix)}%'")
         for key, value in (query.tags if query else {}).items():
             clauses.append(f"tags.`{key}` = '{_quote(value)}'")
+        _check_page_token(page_token)
         with self._op("list_models"):
             result = self.client.search_registered_models(
                 filter_string=" AND ".join(clauses) or None,
@@ -316,6 +343,7 @@ class MlflowAdapter(RegistryAdapter):
         self, model: str, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[ModelVersion]:
         mm.check_model_name(model)
+        _check_page_token(page_token)
         with self._op("list_versions"):
             aliases = self._aliases_by_version(model)
             result = self.client.search_model_versions(
@@ -370,7 +398,7 @@ class MlflowAdapter(RegistryAdapter):
                 env_fields["metrics"] = spec.metrics
                 env_fields["params"] = spec.params
             token = {"source": source, "run_id": run_id, "managed": spec.artifact_uri is None,
-                     "tags": {**spec.tags, **mm.envelope_tags(env_fields)}}
+                     "tags": {**spec.tags, **mm.envelope_tags(env_fields), **mm.artifact_kind_tags(spec)}}
             if token["managed"]:
                 # Read our finished run now, while versions stage in parallel, rather than in
                 # commit_version, which runs in sequence (one round trip per version saved there).
@@ -424,7 +452,8 @@ class MlflowAdapter(RegistryAdapter):
                 if d.digest
             ]
             if datasets:
-                self.client.log_inputs(run_id, datasets=datasets)
+                with self._inputs_lock:
+                    self.client.log_inputs(run_id, datasets=datasets)
             for upload in files:
                 reader = HashingReader(upload.chunks)
                 mlflow_store.write_stream(
@@ -520,6 +549,11 @@ class MlflowAdapter(RegistryAdapter):
 
     # -- artifacts ----------------------------------------------------------------------------
     def _download_uri(self, model: str, version: str) -> str:
+        # MlflowClient.get_model_version_download_uri first reads the registered model to refuse
+        # prompts (one more round trip per artifact read); the registry client answers directly.
+        registry = getattr(self.client, "_get_registry_client", None)
+        if registry is not None:
+            return str(registry().get_model_version_download_uri(model, version))
         return str(self.client.get_model_version_download_uri(model, version))
 
     @_operation
@@ -528,10 +562,11 @@ class MlflowAdapter(RegistryAdapter):
         _check_version(version)
         with self._op("list_artifacts"):
             uri = self._download_uri(model, version)
+            repo = mlflow_store.resolve(uri, self.config.tracking_uri)  # once: a runs:/ URI costs a get_run
             files = []
-            for path, size in mlflow_store.list_files(uri, self.config.tracking_uri):
+            for path, size in mlflow_store.list_files(uri, self.config.tracking_uri, repo=repo):
                 digest = hashlib.sha256()
-                for block in mlflow_store.open_read(uri, path, self.config.tracking_uri):
+                for block in mlflow_store.open_read(uri, path, self.config.tracking_uri, repo=repo):
                     digest.update(block)
                 files.append(ArtifactFile(path=path, size=size, sha256=digest.hexdigest()))
             return files
@@ -548,6 +583,12 @@ class MlflowAdapter(RegistryAdapter):
         with self._op(operation):
             yield from stream
 
+
+
+def _check_page_token(token: str | None) -> None:
+    """MLflow's tokens are base64 text; anything else is a caller's mistake, not an outage."""
+    if token is not None and (not token.isascii() or len(token) > 4096):
+        raise InvalidInput("page_token: not a page token this registry issued", field="page_token")
 
 
 def _quote(value: str) -> str:

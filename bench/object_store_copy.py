@@ -126,7 +126,7 @@ def child_migrate(spec: dict[str, Any]) -> dict[str, Any]:
     idle = proc_status()["VmRSS"]
     exact = reset_peak()
     started = time.perf_counter()
-    plan = migrator.plan(f"sm/{MODEL}", "az", rename=spec["target"])
+    plan = migrator.plan(f"sm/{MODEL}", "az", versions=spec["version"], rename=spec["target"])
     report = migrator.run(migrator.create_job(plan, actor="bench"))
     seconds = time.perf_counter() - started
     if report["state"] != "succeeded":
@@ -201,18 +201,18 @@ def main(argv: list[str] | None = None) -> None:
             az = azureml_settings(az_emu.info)
             source = SageMakerAdapter("sm", sm)
             source.create_model(MODEL, description="object store copy benchmark")
-            started = time.perf_counter()
-            version = source.create_version(MODEL, VersionSpec(description="large"),
-                                            [ArtifactUpload(path=PATH, chunks=generate(args.size), size=args.size)])
-            seconds = time.perf_counter() - started
-            sha256 = next(f.sha256 for f in version.artifact.files if f.path == PATH)
-            bucket, _, prefix = (version.artifact.uri or "").removeprefix("s3://").partition("/")
-            print(f"seeded {mib(args.size)} in the SageMaker emulator's S3 in {seconds:.1f} s")
-            source.close()
-
             ours: list[dict[str, Any]] = []
             raw: list[dict[str, Any]] = []
             for run in range(args.runs):
+                # New bytes every run: azure-ai-ml skips uploading content it has seen (by hash),
+                # so copying the same artifact twice would measure nothing the second time.
+                started = time.perf_counter()
+                version = source.create_version(MODEL, VersionSpec(description=f"large, run {run + 1}"), [
+                    ArtifactUpload(path=PATH, chunks=generate(args.size), size=args.size)])
+                seconds = time.perf_counter() - started
+                sha256 = next(f.sha256 for f in version.artifact.files if f.path == PATH)
+                bucket, _, prefix = (version.artifact.uri or "").removeprefix("s3://").partition("/")
+                print(f"run {run + 1}: seeded {mib(args.size)} in the SageMaker emulator's S3 in {seconds:.1f} s")
                 spec = {"sm": sm, "az": az, "version": version.version, "target": f"{MODEL}-{run}",
                         "store": str(work / f"gw-{run}"), "bucket": bucket, "key": f"{prefix}/{PATH}",
                         "size": args.size}
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
                 if raw[-1]["bytes"] != args.size:
                     raise SystemExit(f"the raw copy stored {raw[-1]['bytes']} bytes, not {args.size}")
                 print(f"run {run + 1}: migrator {ours[-1]['seconds']:.2f} s, raw SDK copy {raw[-1]['seconds']:.2f} s")
+            source.close()
 
         m = statistics.median(r["seconds"] for r in ours)
         b = statistics.median(r["seconds"] for r in raw)

@@ -121,14 +121,27 @@ def _exit_on_sigterm() -> None:
 
 
 def _run_server(cfg: GatewayConfig) -> None:
+    """Bind first (``--port 0`` picks a free port), say where, then serve on that socket."""
+    import socket
+
     import uvicorn
 
     from gateway.api import create_app
 
-    typer.echo(f"mrg: serving {', '.join(cfg.registries) or 'no registries'} on http://{cfg.server.host}:{cfg.server.port}"
+    family = socket.AF_INET6 if ":" in cfg.server.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((cfg.server.host, cfg.server.port))
+    except OSError as exc:
+        fail(f"serve: cannot listen on {cfg.server.host}:{cfg.server.port} ({exc.strerror})", 1)
+    sock.listen(2048)  # connections queue from now on, so the address below is good at once
+    port = sock.getsockname()[1]
+    app = create_app(cfg)
+    typer.echo(f"mrg: serving {', '.join(cfg.registries) or 'no registries'} on http://{cfg.server.host}:{port}"
                f" (docs at /docs)", err=True)
-    uvicorn.run(create_app(cfg), host=cfg.server.host, port=cfg.server.port, log_level="warning",
-                http="gateway.api.nodelay:NoDelayH11Protocol")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", http="gateway.api.nodelay:NoDelayH11Protocol"))
+    server.run(sockets=[sock])
 
 
 def _start_sandbox(root: Path) -> Any:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gateway.catalog.config import CatalogConfig
 from mapping.schema import RegistryKind, Stage
 
 ROLES = ("viewer", "editor", "approver", "admin")
@@ -153,6 +154,7 @@ class GatewayConfig(BaseModel):
     database_url: str | None = None
     server: ServerConfig = Field(default_factory=ServerConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
     registries: dict[str, RegistryConfig] = Field(default_factory=dict)
 
     @field_validator("registries")

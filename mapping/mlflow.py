@@ -48,6 +48,8 @@ STATUS_FROM_NATIVE: dict[str, VersionStatus] = {
     "FAILED_REGISTRATION": VersionStatus.FAILED,
 }
 
+K_FORMAT = "mrg.format"  # VersionSpec.format / .framework: no MLflow field holds them for a version
+K_FRAMEWORK = "mrg.framework"
 MANAGED_RUN_TAG = "mrg.managed"  # runs the gateway created to hold a version's artifact
 ARTIFACT_SUBDIR = "model"
 
@@ -127,6 +129,10 @@ def envelope_tags(fields: Mapping[str, Any]) -> dict[str, str]:
     for key, value in envelope.encode_fields(fields).items():
         out.update(envelope.chunked(key, value, TAG_VALUE_MAX))
     return out
+
+
+def artifact_kind_tags(spec: Any) -> dict[str, str]:
+    return {key: value for key, value in ((K_FORMAT, spec.format), (K_FRAMEWORK, spec.framework)) if value}
 
 
 def read_envelope(tags: Mapping[str, str]) -> dict[str, Any]:
@@ -219,6 +225,7 @@ def to_version(
         params=params,
         lineage=lineage,
         model_card=env.get("model_card"),
-        artifact={"uri": mv.source},
+        artifact={"uri": mv.source, "format": (mv.tags or {}).get(K_FORMAT),
+                  "framework": (mv.tags or {}).get(K_FRAMEWORK)},
         native={"source": mv.source, "run_id": mv.run_id, "current_stage": mv.current_stage, "managed_run": managed},
     )

@@ -30,9 +30,15 @@ def _repo(artifact_uri: str, tracking_uri: str | None) -> Any:
     return repo
 
 
-def list_files(artifact_uri: str, tracking_uri: str | None) -> list[tuple[str, int | None]]:
+def resolve(artifact_uri: str, tracking_uri: str | None) -> Any:
+    """The repository holding ``artifact_uri``'s bytes. Resolving a ``runs:/`` URI costs a
+    ``get_run``: callers that list and then read a version resolve once and pass ``repo``."""
+    return _repo(artifact_uri, tracking_uri)
+
+
+def list_files(artifact_uri: str, tracking_uri: str | None, *, repo: Any = None) -> list[tuple[str, int | None]]:
     """Every file under ``artifact_uri`` (recursively) as (relative path, size)."""
-    repo = _repo(artifact_uri, tracking_uri)
+    repo = repo if repo is not None else _repo(artifact_uri, tracking_uri)
     out: list[tuple[str, int | None]] = []
 
     def walk(path: str | None) -> None:
@@ -46,12 +52,14 @@ def list_files(artifact_uri: str, tracking_uri: str | None) -> list[tuple[str, i
     return sorted(out)
 
 
-def open_read(artifact_uri: str, path: str, tracking_uri: str | None, chunk_size: int = CHUNK) -> Iterator[bytes]:
+def open_read(
+    artifact_uri: str, path: str, tracking_uri: str | None, chunk_size: int = CHUNK, *, repo: Any = None
+) -> Iterator[bytes]:
     """Stream one file. Unknown stores are downloaded to a temporary file first (then removed)."""
     from mlflow.store.artifact.http_artifact_repo import HttpArtifactRepository
     from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
 
-    repo = _repo(artifact_uri, tracking_uri)
+    repo = repo if repo is not None else _repo(artifact_uri, tracking_uri)
     if isinstance(repo, LocalArtifactRepository):
         return _iter_file(repo.get_local_path(path), chunk_size)
     if isinstance(repo, HttpArtifactRepository):

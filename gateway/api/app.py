@@ -16,7 +16,7 @@ from gateway.core import Gateway
 
 VERSION = "0.1.0"
 # Feature routers added by later rooms of the gateway (governance, events, lineage ...).
-FEATURE_ROUTERS: tuple[str, ...] = ("gateway.api.events", "gateway.api.governance", "gateway.api.pilots")
+FEATURE_ROUTERS: tuple[str, ...] = ("gateway.api.events", "gateway.api.governance", "gateway.api.pilots", "gateway.api.lineage")
 
 
 def create_app(config: GatewayConfig, gateway: Gateway | None = None) -> FastAPI:

@@ -15,7 +15,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from gateway.api import lineage
 from gateway.api.auth import Principal, require, require_somewhere
 from gateway.api.bodies import SearchPage, VersionSearchPage
 from gateway.api.routes import Caller, GatewayDep
@@ -24,9 +23,7 @@ from gateway.core import Gateway
 from mapping.errors import InvalidInput
 from mapping.schema import ApprovalStatus, Stage
 
-# No prefix: this router also carries the lineage router (whose paths start with /v1), so the
-# lineage route is matched before routes.py's catch-all ``GET …/models/{model:path}``.
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 Text = Annotated[str | None, Query(max_length=500, description="free text: every word must occur in the name, "
                                                                "description or tags (case-insensitive)")]
@@ -52,7 +49,7 @@ def catalog(request: Request, gw: GatewayDep) -> Catalog:
     return cat
 
 
-@router.get("/v1/models", response_model=SearchPage, tags=["catalog"])
+@router.get("/models", response_model=SearchPage, tags=["catalog"])
 def search_models(
     request: Request, gw: GatewayDep, who: Caller, q: Text = None, registry: Registries = None, tag: Tags = None,
     prefix: Prefix = None, alias: Alias = None, updated_since: Since = None, limit: Limit = 100,
@@ -66,7 +63,7 @@ def search_models(
     return SearchPage(items=page.items, **_envelope(page))
 
 
-@router.get("/v1/versions", response_model=VersionSearchPage, tags=["catalog"])
+@router.get("/versions", response_model=VersionSearchPage, tags=["catalog"])
 def search_versions(
     request: Request, gw: GatewayDep, who: Caller, q: Text = None, registry: Registries = None, tag: Tags = None,
     prefix: Prefix = None, alias: Alias = None, updated_since: Since = None,
@@ -116,6 +113,3 @@ def _tags(items: list[str] | None) -> dict[str, str]:
             raise InvalidInput(f"tag: {item!r} must be key=value", field="tag")
         tags[key] = value
     return tags
-
-
-router.include_router(lineage.router)

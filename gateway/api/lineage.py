@@ -1,9 +1,8 @@
 """``GET …/versions/{v}/lineage``: the lineage graph around one version, across registries.
 
-Model names may contain ``/`` (``{model:path}``), so the generic ``GET …/models/{model:path}``
-route of routes.py would also match this path. This router is therefore included by the
-catalog router, which the application includes before routes.py (see gateway/api/catalog.py);
-it must not also be listed in ``FEATURE_ROUTERS`` (that would register the route twice).
+Model names may contain ``/`` (``{model:path}``), so the catch-all ``GET …/models/{model:path}``
+of routes.py would also match this path; feature routers (``FEATURE_ROUTERS``) are included
+before routes.py, so this route is reached first (tests/catalog/test_lineage.py checks it).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from gateway.api.auth import require
+from gateway.api.catalog import catalog
 from gateway.api.routes import Caller, GatewayDep
 from gateway.lineage import Direction, LineageGraph, build_lineage, to_dot, to_mermaid
 from gateway.lineage.walk import MAX_DEPTH
@@ -47,8 +47,6 @@ def get_lineage(
     """Runs, datasets, code, parent versions (``mrg://`` parents resolved in any configured registry)
     and migrated copies. "down" consults the catalog (cache, or one bounded scan of every version)."""
     require(who, "read", registry, model)
-    from gateway.api.catalog import catalog  # (gateway.api.catalog includes this router)
-
     catalog(request, gw)  # the catalog, and its cache refresher, answers "down"
     graph = build_lineage(gw, registry, model, version, depth=depth, direction=direction, deadline=deadline,
                           visible=lambda r, m: who.can("read", r, m))

@@ -97,7 +97,7 @@ def _registry_info(gw: Gateway, name: str, with_health: bool) -> RegistryInfo:
 
 # -- audit -------------------------------------------------------------------------------------
 @router.get("/audit", response_model=AuditPage, tags=["governance"])
-def audit(gw: GatewayDep, who: Caller, after_id: Annotated[int, Query(ge=0)] = 0,
+def audit(gw: GatewayDep, who: Caller, after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditPage:
     require(who, "admin")
     rows = gw.store.audit_events(limit=limit, after_id=after_id)

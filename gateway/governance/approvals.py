@@ -134,12 +134,18 @@ def _view(row: ApprovalRequestRow, votes: list[ApprovalVoteRow]) -> ApprovalRequ
     return ApprovalRequestView(
         id=row.id, registry=row.registry_name, model=row.model, version=row.version,
         uri=MrgUri(registry=row.registry_name, model=row.model, version=row.version).render(),
-        status=ApprovalStatus(row.status), requested_by=row.requested_by, requested_at=row.requested_at,
+        status=ApprovalStatus(row.status), requested_by=row.requested_by, requested_at=_utc(row.requested_at),
         comment=row.comment, required_role=row.required_role, required_approvals=row.required_approvals,
-        four_eyes=row.four_eyes, decided_at=row.decided_at, applied=row.applied_at is not None,
-        votes=[VoteView(voter=v.voter, decision=Decision(v.decision), comment=v.comment, at=v.at)
+        four_eyes=row.four_eyes, decided_at=_utc(row.decided_at) if row.decided_at else None,
+        applied=row.applied_at is not None,
+        votes=[VoteView(voter=v.voter, decision=Decision(v.decision), comment=v.comment, at=_utc(v.at))
                for v in sorted(votes, key=lambda v: v.at)],
     )
+
+
+def _utc(at: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time the gateway publishes is UTC with its offset."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _open_key(registry: str, model: str, version: str) -> str:

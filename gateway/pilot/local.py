@@ -6,6 +6,7 @@ HTTP layer; serving on a loopback port from a thread keeps that true without a s
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ from contextlib import contextmanager
 
 from gateway.config import GatewayConfig
 from gateway.core import Gateway
-from gateway.sandbox.services import free_port
 
 
 @contextmanager
@@ -23,10 +23,13 @@ def local_gateway(config: GatewayConfig, gateway: Gateway | None = None) -> Iter
     from gateway.api import create_app
 
     gw = gateway or Gateway(config)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, gw), host="127.0.0.1", port=port, log_level="warning",
+    # Bind here (port 0) and hand the socket over: no window in which another process takes it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(config, gw), log_level="warning",
                                            http="gateway.api.nodelay:NoDelayH11Protocol"))
-    thread = threading.Thread(target=server.run, name="mrg-pilot-gateway", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mrg-pilot-gateway", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:

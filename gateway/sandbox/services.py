@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,19 +58,37 @@ class ServiceStartError(RuntimeError):
     pass
 
 
+class PortTaken(ServiceStartError):
+    """The child exited before answering: most often another process took the port first."""
+
+
 def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path | None = None) -> None:
+    """Wait for a 200 from OUR child: a port grabbed by another server must not pass for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
-            raise ServiceStartError(f"{url}: process exited with code {process.returncode}\n{tail}")
+            raise PortTaken(f"{url}: process exited with code {process.returncode}\n{tail}")
         try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                time.sleep(0.1)
+                if process.poll() is None:  # still ours: a failed bind would have ended it
+                    return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     raise ServiceStartError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def _with_free_port(start: Callable[[int], Service], port: int | None, host: str, attempts: int = 3) -> Service:
+    """Free ports are only free until someone binds them: retry on a fresh one when we lose the race."""
+    for attempt in range(attempts):
+        try:
+            return start(port or free_port(host))
+        except PortTaken:
+            if port is not None or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def start_mlflow_server(
@@ -82,7 +101,10 @@ def start_mlflow_server(
 ) -> Service:
     """A real ``mlflow server`` with ``--serve-artifacts`` over a SQLite (or given) store."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port(host)
+    return _with_free_port(lambda p: _start_mlflow(data_dir, p, host, backend_store_uri, timeout), port, host)
+
+
+def _start_mlflow(data_dir: Path, port: int, host: str, backend_store_uri: str | None, timeout: float) -> Service:
     store = backend_store_uri or f"sqlite:///{(data_dir / 'mlflow.db').resolve()}"
     log = data_dir / "mlflow-server.log"
     cmd = [
@@ -110,7 +132,10 @@ def start_mlflow_server(
 def start_moto_s3(data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1", timeout: float = 30.0) -> Service:
     """moto's standalone server: S3 for artifacts, the way s3fs tests against it."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port(host)
+    return _with_free_port(lambda p: _start_moto(data_dir, p, host, timeout), port, host)
+
+
+def _start_moto(data_dir: Path, port: int, host: str, timeout: float) -> Service:
     log = data_dir / "moto.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen(

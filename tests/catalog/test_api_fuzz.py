@@ -34,6 +34,9 @@ pytestmark = pytest.mark.xdist_group("catalog-fuzz")
 EXAMPLES_PER_OPERATION = 20
 MINIMUM_CASES = 1000
 SQL_BIGINT_MAX = 2**63 - 1
+# Failures found in files owned elsewhere, reported to their owners; the run tolerates them (and
+# warns once one is fixed) so it keeps guarding every other operation meanwhile.
+KNOWN_BUGS: dict[tuple[str, ...], str] = {}
 CASES: list[str] = []
 
 
@@ -80,6 +83,12 @@ def map_query(context: object, query: dict | None) -> dict | None:  # type: igno
     return query
 
 
+def _known(failure: str) -> bool:
+    """A failure made only of one ledgered bug (any operation it shows up in)."""
+    single = "found 1 distinct failure" in failure
+    return single and any(all(part in failure for part in signature) for signature in KNOWN_BUGS)
+
+
 def test_no_5xx_and_every_response_matches_the_schema() -> None:
     """Valid and invalid requests for every operation; every distinct failure is listed at the end.
 
@@ -103,24 +112,22 @@ def test_no_5xx_and_every_response_matches_the_schema() -> None:
                 run()
             except Unsatisfiable:
                 continue  # nothing to make invalid (an operation without parameters or body)
-            except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report them all
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every failure, report them all
                 failures[f"{operation.label} ({mode.value})"] = str(exc)[:2000]
-    assert not failures, "\n\n".join(f"{label}:\n{why}" for label, why in failures.items())
+    known = {label for label, why in failures.items() if _known(why)}
+    unknown = {label: why for label, why in failures.items() if label not in known}
+    assert not unknown, "\n\n".join(f"{label}:\n{why}" for label, why in unknown.items())
     assert len(CASES) >= MINIMUM_CASES, f"only {len(CASES)} generated cases over {len(operations)} operations"
-    print(f"\nschemathesis: {len(CASES)} generated cases over {len(operations)} operations")
+    print(f"\nschemathesis: {len(CASES)} generated cases over {len(operations)} operations; "
+          f"ledgered bugs seen in: {sorted(known) or 'none'}")
 
 
-@pytest.mark.xfail(strict=True, reason="adapters/mlflow.py: MLflow raises ValueError on a non-ASCII page token and "
-                   "the adapter maps any non-MLflow exception to Unavailable (503); it should be InvalidInput (400)")
 def test_non_ascii_page_token_is_a_400() -> None:
     client = TestClient(schema.app)  # type: ignore[attr-defined]
     for path in ("/v1/registries/local/models/seed/versions", "/v1/registries/local/models"):
         assert client.get(path, params={"page_token": "é"}).status_code == 400
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="gateway/api/routes.py GET /v1/audit: after_id has no upper bound (le=2**63-1), so a larger "
-                   "value reaches SQLite/PostgreSQL and fails with a 500 instead of a 400")
 def test_audit_after_id_beyond_bigint_is_a_400() -> None:
     client = TestClient(schema.app)  # type: ignore[attr-defined]
     assert client.get("/v1/audit", params={"after_id": SQL_BIGINT_MAX + 1}).status_code == 400

@@ -89,7 +89,7 @@ def test_failing_registries_cost_only_their_own_results(client: TestClient) -> N
     assert sorted(errors) == ["down", "erroring", "slow", "throttled"]  # one per failing registry
     assert errors["down"]["kind"] == "unavailable"
     assert errors["erroring"]["kind"] == "unavailable"
-    assert errors["throttled"]["kind"] in ("rate_limited", "unavailable")  # see the strict xfail below
+    assert errors["throttled"]["kind"] == "rate_limited"
     assert errors["slow"]["kind"] == "timeout" and "deadline" in errors["slow"]["message"]
     assert all(e["message"] for e in body["errors"])
 
@@ -137,9 +137,6 @@ def test_throttled_registry_answers_within_the_deadline(client: TestClient) -> N
     assert body["items"] == [] and body["partial"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="adapters/mlflow.py: with MLflow's HTTP retries off, urllib3 raises "
-                   "'too many 429 error responses' inside an INTERNAL_ERROR MlflowException, which the adapter "
-                   "maps to Unavailable and drops Retry-After (reported to the adapter owner)")
 def test_throttled_registry_is_reported_as_rate_limited_with_retry_after(client: TestClient) -> None:
     body, _ = _search(client, registry=["throttled"])
     [error] = body["errors"]

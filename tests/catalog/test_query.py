@@ -74,3 +74,15 @@ def test_a_forged_cursor_mixing_types_cannot_crash_the_sort() -> None:
     models = [Model(registry="r", name="a")]
     window = paginate(models, model_key, 10, encode_cursor((1, 2), "fp"), "fp")
     assert [m.name for m in window.items] == ["a"]
+
+
+def test_catalog_settings_come_from_the_config_section_or_defaults() -> None:
+    from types import SimpleNamespace
+
+    from gateway.catalog.config import CatalogConfig, catalog_config
+
+    assert catalog_config(SimpleNamespace()) == CatalogConfig()
+    configured = catalog_config(SimpleNamespace(catalog={"deadline_seconds": 3, "cache": {"enabled": True}}))
+    assert configured.deadline_seconds == 3 and configured.cache.enabled and configured.cache.refresh_seconds == 300
+    with pytest.raises(ValueError):
+        catalog_config(SimpleNamespace(catalog={"cache": {"enabld": True}}))

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.sandbox.services import free_port
+from tests.gateway.serving import start_serve
 
 
 def mrg(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -75,21 +75,18 @@ def test_versions_show_json(config: Path) -> None:
 
 
 def test_serve_embedded_default_answers_healthz_then_registries(tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    proc, base = start_serve(cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
             pytest.fail("mrg serve never answered /healthz")
-        body = httpx.get(f"http://127.0.0.1:{port}/v1/registries", timeout=60).json()
+        body = httpx.get(f"{base}/v1/registries", timeout=60).json()
         assert [r["name"] for r in body["items"]] == ["local"]
         assert (tmp_path / "mrg-data" / "mlflow.db").exists()
     finally:

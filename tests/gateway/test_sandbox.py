@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from gateway.sandbox.launch import EMULATOR_BACKENDS
-from gateway.sandbox.services import free_port
+from tests.gateway.serving import start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.xdist_group("sandbox")
@@ -28,23 +27,13 @@ def _alive(marker: str) -> list[str]:
 
 
 def test_sandbox_serves_every_backend_and_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
     sandbox_dir = tmp_path / "sbx"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--sandbox", "--sandbox-dir", str(sandbox_dir), "--port", str(port)],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc, base = start_serve("--sandbox", "--sandbox-dir", str(sandbox_dir), cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the sandbox did not come up"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{base}/healthz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "the gateway did not answer /healthz"
+            time.sleep(0.3)
         registries = httpx.get(f"{base}/v1/registries", timeout=60).json()["items"]
         expected = {"local", "mlflow"} | {b.registry for b in EMULATOR_BACKENDS}
         assert {r["name"] for r in registries} == expected
