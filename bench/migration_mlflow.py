@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import logging
 import os
-import re
 import shutil
 import socket
 import statistics
@@ -40,22 +39,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, __file__.rsplit("/bench/", 1)[0])
+from sizes import parse_size  # noqa: E402
+
 from gateway.sandbox.services import Service, start_mlflow_server  # noqa: E402
 
 MODEL = "bench-model"
 GOAL = 3.0
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
-          "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
-
-
-def parse_size(text: str) -> int:
-    """``1MiB``, ``256KiB``, ``1.5GiB``, ``1000`` -> bytes (binary and decimal units)."""
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*", text)
-    if not match or match.group(2).lower() not in _UNITS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1MiB, 512KiB, 2GiB")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-
-
 def human(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
