@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## run: the gateway over every backend on this machine: the embedded local MLflow registry,
 ## a real MLflow server and the SageMaker, Vertex AI, Azure ML and Hugging Face emulators
 run: $(STAMP)
-	$(BIN)/mrg serve --sandbox --port $(PORT)
+	$(BIN)/mrg serve --sandbox --seed --port $(PORT)
 
 ## serve: the gateway on the embedded default alone (a local MLflow registry under ./mrg-data)
 serve: $(STAMP)

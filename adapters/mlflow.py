@@ -121,6 +121,8 @@ class MlflowAdapter(RegistryAdapter):
             # MLflow's REST client retries for minutes by default; the gateway retries itself.
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(self.config.http_retries))
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(self.config.http_timeout))
+            # MLflow prints a "View run" link on stdout per run; a gateway's stdout is not a UI.
+            os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
             from mlflow import MlflowClient
 
             self._client = MlflowClient(tracking_uri=self.config.tracking_uri, registry_uri=self.config.registry_uri)

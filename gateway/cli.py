@@ -85,14 +85,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port (default from config: 8080)")] = None,
     sandbox: Annotated[bool, typer.Option("--sandbox", help="also start every backend locally and serve them")] = False,
     sandbox_dir: Annotated[Path, typer.Option(help="where the sandbox keeps its data")] = Path("mrg-sandbox"),
+    seed: Annotated[bool, typer.Option("--seed", help="with --sandbox: add a demo model to every registry")] = False,
 ) -> None:
     """Run the REST API (OpenAPI at /docs). With no config: a local MLflow registry under ./mrg-data."""
     running = None
     if sandbox:
         _exit_on_sigterm()
-        running = _start_sandbox(sandbox_dir)
+        running = _start_sandbox(sandbox_dir, seed)
         config = running.config_path
-        os.environ.update(running.env)  # the sandbox's credentials reach the adapters by reference
     try:
         cfg = _config(config)
         cfg.server.host = host or cfg.server.host
@@ -144,7 +144,7 @@ def _run_server(cfg: GatewayConfig) -> None:
     server.run(sockets=[sock])
 
 
-def _start_sandbox(root: Path) -> Any:
+def _start_sandbox(root: Path, seed: bool = False) -> Any:
     from rich.console import Console
 
     from gateway.sandbox.launch import start_sandbox
@@ -152,6 +152,18 @@ def _start_sandbox(root: Path) -> Any:
     console = Console(stderr=True)
     with console.status("starting the sandbox") as status:
         sandbox = start_sandbox(root, progress=lambda msg: status.update(msg))
+        os.environ.update(sandbox.env)  # the sandbox's credentials reach the adapters by reference
+        if seed:
+            from gateway.core import Gateway
+            from gateway.sandbox.seed import seed as seed_registries
+
+            status.update("seeding demo models")
+            gw = Gateway(load_config(sandbox.config_path))
+            try:
+                for registry, outcome in seed_registries(gw).items():
+                    console.print(f"sandbox: {registry}: {outcome}")
+            finally:
+                gw.close()
     console.print(f"sandbox: {', '.join(sandbox.registries)} ready; config {sandbox.config_path}, "
                   f"SDK settings in {sandbox.root / 'sandbox.env'}")
     for name, why in sandbox.skipped.items():
@@ -162,12 +174,13 @@ def _start_sandbox(root: Path) -> Any:
 @app.command("sandbox")
 def sandbox_cmd(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="where the sandbox keeps its data")] = Path("mrg-sandbox"),
+    seed: Annotated[bool, typer.Option("--seed", help="add a demo model to every registry")] = False,
 ) -> None:
     """Start every backend on this machine and wait (Ctrl-C stops everything)."""
     import signal
     import threading
 
-    running = _start_sandbox(data_dir)
+    running = _start_sandbox(data_dir, seed)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -30,7 +30,9 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from gateway.api.bodies import AuditEntry, AuditPage, ModelPage, RegistryInfo, RegistryList, SearchPage, VersionPage
+from gateway.api.governance import HistoryPage, KeyCreated, KeyInfo
 from gateway.api.migrations import MigrationStatus
+from gateway.api.pilots import PilotStatus
 from gateway.events.schema import (
     Delivery,
     DeliveryPage,
@@ -41,6 +43,9 @@ from gateway.events.schema import (
     WebhookCreated,
     WebhookList,
 )
+from gateway.governance.approvals import ApprovalRequestView
+from gateway.governance.promotion import PointerMove
+from gateway.lineage import LineageGraph
 from gateway.migration.plan import MigrationPlan
 from mapping.errors import BY_KIND, ErrorKind, RegistryError, Unavailable
 from mapping.schema import (
@@ -328,6 +333,68 @@ class MrgClient:
 
     def event_types(self) -> list[EventTypeInfo]:
         return self._get("/v1/webhooks/event-types", EventTypeList).items
+
+    # -- governance: approvals, promote / rollback, history, keys ------------------------------------
+    def request_approval(self, registry: str, model: str, version: str, comment: str | None = None) -> ApprovalRequestView:
+        """Open an approval request under the model's policy; the version becomes PENDING."""
+        return self._send("POST", _version_path(registry, model, version) + "/approval-requests", ApprovalRequestView,
+                          {"comment": comment})
+
+    def approval_requests(self, *, registry: str | None = None, model: str | None = None,
+                          status: ApprovalStatus | str | None = None, limit: int = 100) -> list[ApprovalRequestView]:
+        params = {k: v for k, v in {"registry": registry, "model": model, "limit": limit,
+                                    "status": ApprovalStatus(status).value if status else None}.items() if v is not None}
+        return TypeAdapter(list[ApprovalRequestView]).validate_python(
+            self.request("GET", "/v1/approval-requests", params=params).json()["items"])
+
+    def approve(self, request_id: str, comment: str | None = None) -> ApprovalRequestView:
+        """Vote to approve (four-eyes: a request you opened yourself is refused)."""
+        return self._send("POST", f"/v1/approval-requests/{_seg(request_id)}/approve", ApprovalRequestView,
+                          {"comment": comment})
+
+    def reject(self, request_id: str, comment: str | None = None) -> ApprovalRequestView:
+        return self._send("POST", f"/v1/approval-requests/{_seg(request_id)}/reject", ApprovalRequestView,
+                          {"comment": comment})
+
+    def promote(self, registry: str, model: str, version: str, *, alias: str | None = None,
+                stage: Stage | str | None = None) -> PointerMove:
+        """Move an alias or a stage to ``version``; the previous holder is remembered for rollback."""
+        body: dict[str, Any] = {"version": version}
+        body.update({"alias": alias} if alias is not None else {"stage": Stage(stage).value if stage else None})
+        return self._send("POST", _model_path(registry, model) + "/promote", PointerMove, body)
+
+    def rollback(self, registry: str, model: str, *, alias: str | None = None,
+                 stage: Stage | str | None = None) -> PointerMove:
+        body = {"alias": alias} if alias is not None else {"stage": Stage(stage).value if stage else None}
+        return self._send("POST", _model_path(registry, model) + "/rollback", PointerMove, body)
+
+    def history(self, registry: str, *, model: str | None = None, alias: str | None = None,
+                stage: Stage | str | None = None, at: str | None = None) -> HistoryPage:
+        """Who moved which alias or stage when; with ``alias``/``stage`` and ``at``, who held it then."""
+        params = {k: v for k, v in {"model": model, "alias": alias, "at": at,
+                                    "stage": Stage(stage).value if stage else None}.items() if v is not None}
+        return self._get(f"/v1/registries/{_seg(registry)}/history", HistoryPage, params)
+
+    def lineage(self, registry: str, model: str, version: str, *, depth: int = 3,
+                direction: str = "both") -> LineageGraph:
+        return self._get(_version_path(registry, model, version) + "/lineage", LineageGraph,
+                         {"depth": depth, "direction": direction})
+
+    def create_key(self, name: str, role: str, *, registry: str = "*", model: str = "*") -> KeyCreated:
+        """A new API key (admin); its clear value is in the result once and nowhere else."""
+        return self._send("POST", "/v1/keys", KeyCreated, {"name": name, "role": role, "registry": registry,
+                                                           "model": model})
+
+    def revoke_key(self, key_id: str) -> KeyInfo:
+        return self._send("DELETE", f"/v1/keys/{_seg(key_id)}", KeyInfo)
+
+    # -- pilots -----------------------------------------------------------------------------------------
+    def start_pilot(self, registries: list[str], *, repeat: int = 1, scenario: str = "standard") -> PilotStatus:
+        return self._send("POST", "/v1/pilots", PilotStatus, {"registries": registries, "repeat": repeat,
+                                                               "scenario": scenario})
+
+    def pilot(self, pilot_id: str) -> PilotStatus:
+        return self._get(f"/v1/pilots/{_seg(pilot_id)}", PilotStatus)
 
     # -- audit ----------------------------------------------------------------------------------------
     def audit(self, *, after_id: int = 0, limit: int = 100) -> list[AuditEntry]:

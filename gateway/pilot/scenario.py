@@ -163,25 +163,21 @@ class Scenario:
 
     def _approve_v2(self) -> tuple[str, str | None]:
         v2 = self.versions[1]
-        request = self.who.requester.request(
-            "POST", f"/v1/registries/{self.registry}/models/{self.model}/versions/{v2}/approval-requests",
-            json={"comment": "ready for production: drift and bias reports attached"}).json()
+        request = self.who.requester.request_approval(self.registry, self.model, v2,
+                                                      "ready for production: drift and bias reports attached")
         try:
-            self.who.requester.request("POST", f"/v1/approval-requests/{request['id']}/approve",
-                                       json={"comment": "approving my own work"})
+            self.who.requester.approve(request.id, "approving my own work")
             self.result.four_eyes_enforced = False
         except PermissionDenied:
             self.result.four_eyes_enforced = True
-        self.who.approver.request("POST", f"/v1/approval-requests/{request['id']}/approve",
-                                  json={"comment": "reviewed: metrics and card OK"})
+        self.who.approver.approve(request.id, "reviewed: metrics and card OK")
         got = self.who.requester.get_version(self.registry, self.model, v2)
         assert got.approval.status == ApprovalStatus.APPROVED, f"approval reads back as {got.approval.status}"
         mode = "native" if self.caps.approval_native else placement(self.caps, "approval")
         return mode, "four-eyes enforced" if self.result.four_eyes_enforced else "four-eyes NOT enforced"
 
     def _promote(self, version: str) -> None:
-        self.who.admin.request("POST", f"/v1/registries/{self.registry}/models/{self.model}/promote",
-                               json={"alias": ALIAS, "version": version})
+        self.who.admin.promote(self.registry, self.model, version, alias=ALIAS)
         holder = self.who.requester.get_model(self.registry, self.model).aliases.get(ALIAS)
         assert holder == version, f"{ALIAS} points at {holder}, expected {version}"
 
@@ -189,8 +185,7 @@ class Scenario:
         if not self.caps.aliases:
             return "unsupported", "the registry has no aliases"
         self._promote(self.versions[1])
-        self.who.admin.request("POST", f"/v1/registries/{self.registry}/models/{self.model}/promote",
-                               json={"stage": Stage.PRODUCTION.value, "version": self.versions[1]})
+        self.who.admin.promote(self.registry, self.model, self.versions[1], stage=Stage.PRODUCTION)
         got = self.who.requester.get_version(self.registry, self.model, self.versions[1])
         assert got.stage == Stage.PRODUCTION, f"stage reads back as {got.stage}"
         return pointer_mode(self.caps), "alias and stage"
@@ -207,20 +202,18 @@ class Scenario:
     def _rollback_to_v2(self) -> tuple[str, str | None]:
         if not self.caps.aliases:
             return "unsupported", "the registry has no aliases"
-        self.who.admin.request("POST", f"/v1/registries/{self.registry}/models/{self.model}/rollback",
-                               json={"alias": ALIAS})
+        moved = self.who.admin.rollback(self.registry, self.model, alias=ALIAS)
+        assert moved.version == self.versions[1], f"rollback reports {moved.version}"
         holder = self.who.requester.get_model(self.registry, self.model).aliases.get(ALIAS)
         assert holder == self.versions[1], f"after rollback {ALIAS} points at {holder}, expected {self.versions[1]}"
         return "emulated", "the gateway's pointer history restores the previous holder"
 
     def _lineage(self) -> tuple[str, str | None]:
-        graph = self.who.requester.request(
-            "GET", f"/v1/registries/{self.registry}/models/{self.model}/versions/{self.versions[2]}/lineage",
-            params={"depth": 3, "direction": "up"}).json()
-        text = str(graph)
+        graph = self.who.requester.lineage(self.registry, self.model, self.versions[2], depth=3, direction="up")
+        text = graph.model_dump_json()
         assert self._uri(self.versions[1]) in text and self._uri(self.versions[0]) in text, "parents missing from lineage"
         assert "pilot-data/train.parquet" in text, "dataset missing from lineage"
-        return placement(self.caps, "lineage.parents"), f"{len(graph.get('nodes', []))} nodes"
+        return placement(self.caps, "lineage.parents"), f"{len(graph.nodes)} nodes"
 
     def _search(self) -> tuple[str, str | None]:
         page = self.who.requester.search_models(q=self.model.rsplit("/", 1)[-1], registries=[self.registry])

@@ -28,7 +28,7 @@ def _alive(marker: str) -> list[str]:
 
 def test_sandbox_serves_every_backend_and_stops_cleanly(tmp_path: Path) -> None:
     sandbox_dir = tmp_path / "sbx"
-    proc, base = start_serve("--sandbox", "--sandbox-dir", str(sandbox_dir), cwd=tmp_path)
+    proc, base = start_serve("--sandbox", "--seed", "--sandbox-dir", str(sandbox_dir), cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
         while httpx.get(f"{base}/healthz", timeout=5).status_code != 200:
@@ -38,6 +38,11 @@ def test_sandbox_serves_every_backend_and_stops_cleanly(tmp_path: Path) -> None:
         expected = {"local", "mlflow"} | {b.registry for b in EMULATOR_BACKENDS}
         assert {r["name"] for r in registries} == expected
         assert all(r["health"]["ok"] for r in registries), registries
+
+        # --seed: the same demo model in every registry, approved and aliased, found by one search.
+        demo = httpx.get(f"{base}/v1/models", params={"q": "demo-fraud-scorer"}, timeout=60).json()
+        assert {m["registry"] for m in demo["items"]} == expected
+        assert all(m["aliases"].get("champion") for m in demo["items"]), demo["items"]
 
         # One catalog: a model created in every registry through the gateway is found by one search.
         hub_user = json.loads((sandbox_dir / "sandbox.json").read_text())["services"]["hfhub"]["user"]

@@ -124,14 +124,14 @@ def test_html_report_renders_offline_in_headless_chromium(report: tuple[PilotRep
 def test_pilot_over_http_api(tmp_path: Path) -> None:
     config = _config(tmp_path)
     with local_gateway(config) as (base_url, gw), pilot_identities(gw, base_url, MrgClient) as who:
-        started = who.admin.request("POST", "/v1/pilots", json={"registries": ["red", "blue"]}).json()
+        started = who.admin.start_pilot(["red", "blue"])
         for _ in range(600):
-            status = who.admin.request("GET", f"/v1/pilots/{started['pilot_id']}").json()
-            if status["state"] != "running":
+            status = who.admin.pilot(started.pilot_id)
+            if status.state != "running":
                 break
             time.sleep(0.1)
-        assert status["state"] == "succeeded", status.get("error") or status
-        page = who.requester.request("GET", f"/v1/pilots/{started['pilot_id']}/report.html")
+        assert status.state == "succeeded", status.error or status
+        page = who.requester.request("GET", f"/v1/pilots/{started.pilot_id}/report.html")
         assert page.headers["content-type"].startswith("text/html") and 'id="capability-heatmap"' in page.text
         denied = who.requester.request  # an editor may not start pilots (they create keys)
         with pytest.raises(Exception) as info:
