@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -81,6 +82,26 @@ DATASTORE_API = "2024-10-01-preview"
 REGISTRY_API = "2021-10-01-dataplanepreview"
 PROVIDER = "Microsoft.MachineLearningServices"
 _PROCESS_LOCK = threading.RLock()  # guards azure-ai-ml's process-wide cloud and CA settings
+
+
+def _import_sdk() -> None:
+    """Import azure-ai-ml with no current cloud set.
+
+    Some of its classes read the current cloud's endpoints while the module is imported; with
+    ``AZUREML_CURRENT_CLOUD`` naming a cloud that process never registered (inherited from a
+    parent that used another emulator, say) the import itself fails. Built-in defaults are
+    enough at import time: every call then runs inside ``_process_settings``.
+    """
+    if "azure.ai.ml.entities" in sys.modules:
+        return
+    with _PROCESS_LOCK:
+        saved = os.environ.pop("AZUREML_CURRENT_CLOUD", None)
+        try:
+            import azure.ai.ml  # noqa: F401
+            import azure.ai.ml.entities  # noqa: F401
+        finally:
+            if saved is not None:
+                os.environ["AZUREML_CURRENT_CLOUD"] = saved
 _PROCESS_ENV = ("AZUREML_CURRENT_CLOUD", "REQUESTS_CA_BUNDLE")
 _SECRET_TTL = 30 * 60
 
@@ -289,6 +310,7 @@ class AzureMLAdapter(RegistryAdapter):
         """The MLClient (built on first use: the registry form calls discovery in its constructor)."""
         with self._lock:
             if self._ml is None:
+                _import_sdk()
                 from azure.ai.ml import MLClient
 
                 kwargs: dict[str, Any] = {"cloud": self._cloud_name, "show_progress": False}
@@ -385,6 +407,7 @@ class AzureMLAdapter(RegistryAdapter):
         if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
             return Unavailable(f"Azure ML is unreachable: {type(exc).__name__}: {exc}", **ctx)
         try:
+            _import_sdk()
             from azure.ai.ml.exceptions import AssetPathException, MlException, ValidationException
         except ImportError:  # pragma: no cover - azure-ai-ml is installed whenever this runs
             AssetPathException = MlException = ValidationException = ()  # type: ignore[misc,assignment]  # noqa: N806
@@ -584,26 +607,28 @@ class AzureMLAdapter(RegistryAdapter):
         return StagedVersion(model=model, spec=spec, files=[], token={"dir": tmp, "path": path, "properties": properties})
 
     def commit_version(self, staged: StagedVersion) -> ModelVersion:
+        _import_sdk()
         from azure.ai.ml.entities import Model as AzureModel
 
         model, spec, token = staged.model, staged.spec, staged.token
         try:
             self._refuse_existing(model, spec.version)
             stage_native, archived = am.stage_to_native(spec.stage)
-            entity = AzureModel(
-                name=model,
-                version=spec.version,
-                path=token["path"],
-                description=spec.description,
-                tags=am.version_tags(spec.tags, {
-                    "approval": spec.approval, "metrics": spec.metrics, "params": spec.params,
-                    "lineage": spec.lineage, "model_card": spec.model_card,
-                }),
-                properties=token["properties"],
-                stage=stage_native,
-                type=am.model_type(spec.format),
-            )
+            # Entity construction reads the current cloud too: keep it inside our settings window.
             with self._process_settings():
+                entity = AzureModel(
+                    name=model,
+                    version=spec.version,
+                    path=token["path"],
+                    description=spec.description,
+                    tags=am.version_tags(spec.tags, {
+                        "approval": spec.approval, "metrics": spec.metrics, "params": spec.params,
+                        "lineage": spec.lineage, "model_card": spec.model_card,
+                    }),
+                    properties=token["properties"],
+                    stage=stage_native,
+                    type=am.model_type(spec.format),
+                )
                 created = self.ml_client.models.create_or_update(entity)
         finally:
             self.discard_staged(staged)
