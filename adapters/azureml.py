@@ -24,7 +24,6 @@ derived from its metadata, so two adapters for two clouds in one process both wo
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import os
@@ -223,15 +222,6 @@ class _Rest:
         return data
 
 
-def _operation(fn: Any) -> Any:
-    """Run a public method inside ``_op`` so every error carries registry and operation."""
-
-    @functools.wraps(fn)
-    def wrapper(self: AzureMLAdapter, *args: Any, **kwargs: Any) -> Any:
-        with self._op(fn.__name__):
-            return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
 class AzureMLAdapter(RegistryAdapter):
@@ -358,14 +348,6 @@ class AzureMLAdapter(RegistryAdapter):
                     )
             return self._base
 
-    @contextmanager
-    def _op(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except RegistryError as err:
-            raise err.with_context(registry=self.name, operation=operation) from None
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy below
-            raise self._translate(exc, operation) from exc
 
     def _translate(self, exc: Exception, operation: str) -> RegistryError:
         """Azure exceptions -> taxonomy, explicitly by type, then status, then service code."""
@@ -855,12 +837,6 @@ class AzureMLAdapter(RegistryAdapter):
             yield from client.get_blob_client(blob).download_blob(max_concurrency=1).chunks()
 
 
-for _name in (
-    "list_models", "get_model", "create_model", "update_model", "delete_model", "list_versions", "get_version",
-    "create_version", "stage_version", "commit_version", "update_version", "delete_version", "set_alias", "delete_alias", "set_approval", "set_stage",
-    "list_artifacts", "read_artifact",
-):
-    setattr(AzureMLAdapter, _name, _operation(getattr(AzureMLAdapter, _name)))
 
 
 def _matches(model: Model, query: ModelQuery) -> bool:

@@ -11,10 +11,12 @@ pool per registry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -190,6 +192,27 @@ def verify_digest(upload: ArtifactUpload, actual_sha256: str, actual_size: int, 
         )
 
 
+# The contract's operations, wrapped by ``RegistryAdapter.__init_subclass__``. For
+# ``read_artifact`` this covers what happens before the first byte; adapters guard the stream.
+OPERATIONS: tuple[str, ...] = (
+    "list_models", "get_model", "create_model", "update_model", "delete_model", "list_versions", "get_version",
+    "create_version", "stage_version", "commit_version", "update_version", "delete_version", "set_alias",
+    "delete_alias", "set_approval", "set_stage", "list_artifacts", "read_artifact",
+)
+
+
+def operation(fn: Any) -> Any:
+    """Run ``fn`` inside the adapter's ``_op`` under its own name."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._op(fn.__name__):
+            return fn(self, *args, **kwargs)
+
+    wrapper._mrg_operation = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 @dataclass
 class StagedVersion:
     """A version whose files are stored but which is not registered yet (see ``stage_version``)."""
@@ -214,6 +237,28 @@ class RegistryAdapter(ABC):
     def __init__(self, name: str, settings: Mapping[str, Any] | None = None) -> None:
         self.name = name
         self.settings = dict(settings or {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Run every contract operation an adapter defines inside ``_op``: whatever it raises,
+        even an early validation error, reaches callers in the taxonomy with registry and operation."""
+        super().__init_subclass__(**kwargs)
+        for name in OPERATIONS:
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "_mrg_operation", False):
+                setattr(cls, name, operation(fn))
+
+    @contextmanager
+    def _op(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except RegistryError as err:
+            raise err.with_context(registry=self.name, operation=operation) from None
+        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy by the adapter
+            raise self._translate(exc, operation) from exc
+
+    def _translate(self, exc: Exception, operation: str) -> RegistryError:
+        """Map an SDK exception onto the taxonomy; every adapter overrides this with explicit tables."""
+        return Unavailable(f"{type(exc).__name__}: {exc}", registry=self.name, operation=operation)
 
     # -- description --------------------------------------------------------------------
     @abstractmethod

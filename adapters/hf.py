@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,14 +124,6 @@ class HuggingFaceAdapter(RegistryAdapter):
             self._user = str(self.api.whoami()["name"])
         return self._user
 
-    @contextmanager
-    def _op(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except RegistryError as err:
-            raise err.with_context(registry=self.name, operation=operation) from None
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy below
-            raise self._translate(exc, operation) from exc
 
     def _translate(self, exc: Exception, operation: str) -> RegistryError:
         """Map huggingface_hub's exceptions (chosen by X-Error-Code and status) onto the taxonomy."""
@@ -726,21 +718,5 @@ def _version_order(version: str) -> tuple[int, str]:
     return (int(digits) if digits else -1, version)
 
 
-def _operation(fn: Any) -> Any:
-    """Run a public method inside ``_op`` so every error is in the taxonomy with registry and operation."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(self: HuggingFaceAdapter, *args: Any, **kwargs: Any) -> Any:
-        with self._op(fn.__name__):
-            return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
-for _name in (
-    "get_model", "create_model", "update_model", "delete_model", "list_models", "list_versions", "get_version",
-    "create_version", "stage_version", "commit_version", "update_version", "delete_version", "set_alias",
-    "delete_alias", "set_approval", "set_stage", "list_artifacts",
-):
-    setattr(HuggingFaceAdapter, _name, _operation(getattr(HuggingFaceAdapter, _name)))

@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -84,16 +83,6 @@ _ERROR_CODES: dict[str, type[RegistryError]] = {
 }
 
 
-def _operation(fn: Any) -> Any:
-    """Run a public method inside ``_op`` so validation errors carry registry and operation too."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._op(fn.__name__):
-            return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
 # Concurrent get_run calls when a page of versions needs one per version (MlflowClient's REST
@@ -132,14 +121,6 @@ class MlflowAdapter(RegistryAdapter):
     def _remote(self) -> bool:
         return self.config.tracking_uri.startswith(("http://", "https://"))
 
-    @contextmanager
-    def _op(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except RegistryError as err:
-            raise err.with_context(registry=self.name, operation=operation) from None
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy below
-            raise self._translate(exc, operation) from exc
 
     def _translate(self, exc: Exception, operation: str) -> RegistryError:
         from mlflow.exceptions import MlflowException
@@ -243,7 +224,6 @@ class MlflowAdapter(RegistryAdapter):
         return Health(ok=ok, latency_ms=round((time.perf_counter() - started) * 1000, 2), message=message)
 
     # -- models -----------------------------------------------------------------------------
-    @_operation
     def list_models(
         self, query: ModelQuery | None = None, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[Model]:
@@ -262,13 +242,11 @@ class MlflowAdapter(RegistryAdapter):
             )
         return Page(items=[mm.to_model(self.name, rm) for rm in result], next_token=result.token or None)
 
-    @_operation
     def get_model(self, name: str) -> Model:
         mm.check_model_name(name)
         with self._op("get_model"):
             return mm.to_model(self.name, self.client.get_registered_model(name))
 
-    @_operation
     def create_model(self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None) -> Model:
         mm.check_model_name(name)
         mm.check_tags(tags or {})
@@ -276,7 +254,6 @@ class MlflowAdapter(RegistryAdapter):
             rm = self.client.create_registered_model(name, tags=dict(tags or {}), description=description)
             return mm.to_model(self.name, rm)
 
-    @_operation
     def update_model(
         self,
         name: str,
@@ -297,7 +274,6 @@ class MlflowAdapter(RegistryAdapter):
                 self.client.delete_registered_model_tag(name, key)
             return mm.to_model(self.name, self.client.get_registered_model(name))
 
-    @_operation
     def delete_model(self, name: str) -> None:
         mm.check_model_name(name)
         with self._op("delete_model"):
@@ -340,7 +316,6 @@ class MlflowAdapter(RegistryAdapter):
     def _to_version(self, mv: Any, aliases: dict[str, list[str]], runs: dict[str, Any] | None = None) -> ModelVersion:
         return mm.to_version(self.name, mv, aliases=aliases.get(str(mv.version), []), run=self._run(mv.run_id, runs))
 
-    @_operation
     def list_versions(
         self, model: str, *, page_size: int | None = None, page_token: str | None = None
     ) -> Page[ModelVersion]:
@@ -358,7 +333,6 @@ class MlflowAdapter(RegistryAdapter):
             items = [self._to_version(mv, aliases, runs) for mv in result]
         return Page(items=items, next_token=result.token or None)
 
-    @_operation
     def get_version(self, model: str, version: str) -> ModelVersion:
         mm.check_model_name(model)
         _check_version(version)
@@ -366,11 +340,9 @@ class MlflowAdapter(RegistryAdapter):
             mv = self.client.get_model_version(model, version)
             return self._to_version(mv, self._aliases_by_version(model))
 
-    @_operation
     def create_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> ModelVersion:
         return self.commit_version(self.stage_version(model, spec, files))
 
-    @_operation
     def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
         """Create the run holding the artifact, metrics, params and datasets; register nothing yet."""
         mm.check_model_name(model)
@@ -407,7 +379,6 @@ class MlflowAdapter(RegistryAdapter):
                 token["run"] = self._run(run_id)
             return StagedVersion(model=model, spec=spec, files=[], token=token)
 
-    @_operation
     def commit_version(self, staged: StagedVersion) -> ModelVersion:
         """Register a staged version: one call, so the number MLflow assigns follows commit order."""
         token = staged.token
@@ -469,7 +440,6 @@ class MlflowAdapter(RegistryAdapter):
             raise
         return run_id
 
-    @_operation
     def update_version(self, model: str, version: str, patch: VersionPatch) -> ModelVersion:
         mm.check_model_name(model)
         _check_version(version)
@@ -508,7 +478,6 @@ class MlflowAdapter(RegistryAdapter):
             if existing.get(key) != value:
                 self.client.set_model_version_tag(model, version, key, value)
 
-    @_operation
     def delete_version(self, model: str, version: str) -> None:
         mm.check_model_name(model)
         _check_version(version)
@@ -516,7 +485,6 @@ class MlflowAdapter(RegistryAdapter):
             self.client.delete_model_version(model, version)
 
     # -- pointers and governance --------------------------------------------------------------
-    @_operation
     def set_alias(self, model: str, alias: str, version: str) -> None:
         mm.check_model_name(model)
         mm.check_alias(alias)
@@ -525,7 +493,6 @@ class MlflowAdapter(RegistryAdapter):
             self.client.get_model_version(model, version)
             self.client.set_registered_model_alias(model, alias, version)
 
-    @_operation
     def delete_alias(self, model: str, alias: str) -> None:
         mm.check_model_name(model)
         with self._op("delete_alias"):
@@ -533,11 +500,9 @@ class MlflowAdapter(RegistryAdapter):
                 raise NotFound(f"alias: model {model!r} has no alias {alias!r}", field="alias")
             self.client.delete_registered_model_alias(model, alias)
 
-    @_operation
     def set_approval(self, model: str, version: str, approval: Approval) -> ModelVersion:
         return self._set_envelope_field(model, version, "set_approval", "approval", approval)
 
-    @_operation
     def set_stage(self, model: str, version: str, stage: Stage) -> ModelVersion:
         return self._set_envelope_field(model, version, "set_stage", "stage", Stage(stage))
 
@@ -558,7 +523,6 @@ class MlflowAdapter(RegistryAdapter):
             return str(registry().get_model_version_download_uri(model, version))
         return str(self.client.get_model_version_download_uri(model, version))
 
-    @_operation
     def list_artifacts(self, model: str, version: str) -> list[ArtifactFile]:
         mm.check_model_name(model)
         _check_version(version)

@@ -15,13 +15,11 @@ moto, which replaces these fields on every UpdateModelPackage.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -257,14 +255,9 @@ class SageMakerAdapter(RegistryAdapter):
                 client.close()
         self._sm = self._s3 = None
 
-    @contextmanager
-    def _op(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except RegistryError as err:
-            raise err.with_context(registry=self.name, operation=operation) from None
-        except Exception as exc:  # noqa: BLE001 - every SDK error is translated into the taxonomy
-            raise translate_error(exc, registry=self.name, operation=operation) from exc
+
+    def _translate(self, exc: Exception, operation: str) -> RegistryError:
+        return translate_error(exc, registry=self.name, operation=operation)
 
     def _require_bucket(self, why: str) -> str:
         if not self.config.bucket:
@@ -893,16 +886,5 @@ class SageMakerAdapter(RegistryAdapter):
                 )
 
 
-def _operation(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a public method inside ``_op`` so even early validation errors carry registry and operation."""
-
-    @functools.wraps(fn)
-    def wrapper(self: SageMakerAdapter, *args: Any, **kwargs: Any) -> Any:
-        with self._op(fn.__name__):
-            return fn(self, *args, **kwargs)
-
-    return wrapper
 
 
-for _name in ("update_version", "set_approval", "set_stage"):
-    setattr(SageMakerAdapter, _name, _operation(getattr(SageMakerAdapter, _name)))

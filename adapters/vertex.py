@@ -17,7 +17,6 @@ import hashlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -185,14 +184,6 @@ class VertexAdapter(RegistryAdapter):
             self._bucket_ready = True
         return bucket
 
-    @contextmanager
-    def _op(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except RegistryError as err:
-            raise err.with_context(registry=self.name, operation=operation) from None
-        except Exception as exc:  # noqa: BLE001 - translated into the taxonomy below
-            raise self._translate(exc, operation) from exc
 
     def _translate(self, exc: Exception, operation: str) -> RegistryError:
         from google.api_core import exceptions as gexc
