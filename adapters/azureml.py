@@ -123,6 +123,18 @@ class AzureMLSettings(BaseModel):
     resolve_localhost: bool = False
     timeout: float = 60.0
 
+    @classmethod
+    def from_emulator(cls, info: Mapping[str, Any], *, registry: bool = False) -> AzureMLSettings:
+        """Settings for ``emulators.azureml`` from its announcement line (tests and ``mrg sandbox``)."""
+        common: dict[str, Any] = {
+            "cloud": info["cloud"], "cloud_metadata": info["cloud_metadata"], "credential": "offline",
+            "ca_bundle": info["ca_bundle"], "resolve_localhost": True,
+        }
+        if registry:
+            return cls(**common, registry_name=info["registry_name"])
+        return cls(**common, subscription_id=info["subscription_id"], resource_group=info["resource_group"],
+                   workspace_name=info["workspace_name"])
+
     @model_validator(mode="after")
     def _one_form(self) -> AzureMLSettings:
         workspace = all((self.subscription_id, self.resource_group, self.workspace_name))

@@ -8,7 +8,6 @@ records every mutation in the audit log. It keeps no other state: replicas share
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from adapters.registry import create_adapter
 from adapters.retry import RetryPolicy, TokenBucket, call_with_retry
 from gateway.config import GatewayConfig, RegistryConfig
 from gateway.store import Store
-from mapping.errors import NotFound, RegistryError, Unavailable
+from mapping.errors import NotFound
 from mapping.schema import Model, ModelQuery
 
 T = TypeVar("T")
@@ -182,24 +181,6 @@ class Gateway:
         page = catalog_for(self).search_models(catalog_query, limit=limit, deadline=deadline)
         return SearchResult(items=page.items, errors=[f.as_dict() for f in page.failures])
 
-    def health(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.registry_names():
-            started = time.perf_counter()
-            try:
-                out[name] = self.adapter(name).health().model_dump()
-            except RegistryError as exc:
-                out[name] = {"ok": False, "message": exc.message,
-                             "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
-        return out
-
-
-def matches(model: Model, query: ModelQuery) -> bool:
-    """The gateway-side model filter (see gateway.catalog.query, which holds the full set)."""
-    from gateway.catalog.query import CatalogQuery, model_matches
-
-    return model_matches(model, CatalogQuery(text=query.text, name_prefix=query.name_prefix, tags=query.tags))
-
 
 def _dump(value: Any) -> Any:
     if value is None:
@@ -209,4 +190,4 @@ def _dump(value: Any) -> Any:
     return value
 
 
-__all__ = ["Gateway", "SearchResult", "Unavailable", "matches"]
+__all__ = ["Gateway", "Mutation", "SearchResult"]

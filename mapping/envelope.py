@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -162,31 +162,43 @@ class EnvelopeLimits(BaseModel):
     value_max: int | None = None
 
 
-def fit(entries: Mapping[str, str], limits: EnvelopeLimits, *, used: int = 0) -> tuple[dict[str, str], dict[str, str]]:
-    """Split entries into (what fits the store, what goes to the sidecar).
+def fit(
+    entries: Mapping[str, str],
+    limits: EnvelopeLimits,
+    *,
+    used: int = 0,
+    cost: Callable[[str, str], int] | None = None,
+    marker: str = SIDECAR_FILENAME,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split entries into (what stays in the store, what goes to the sidecar).
 
-    ``used`` counts slots already taken by user data. Small entries are kept first so the most
-    fields stay readable natively; when anything overflows, one slot is reserved for the
-    ``mrg.sidecar`` marker.
+    ``used`` counts slots user data already takes; ``cost`` is how many slots an entry takes
+    (one by default; more where a backend chunks long values over several keys). When
+    everything fits, nothing moves. Otherwise one slot is kept for the ``mrg.sidecar`` marker
+    (whose value is ``marker``) and the cheapest entries stay, so the most fields remain
+    readable natively.
     """
-    fitted: dict[str, str] = {}
+    slots = cost or (lambda key, value: 1)
+    costs = {key: slots(key, value) for key, value in entries.items()}
+    oversize = {
+        key for key, value in entries.items()
+        if (limits.value_max is not None and len(value) > limits.value_max)
+        or (limits.key_max is not None and len(key) > limits.key_max)
+    }
+    if not oversize and (limits.max_entries is None or used + sum(costs.values()) <= limits.max_entries):
+        return dict(entries), {}
+    budget = None if limits.max_entries is None else limits.max_entries - used - slots(K_SIDECAR, marker)
+    kept: dict[str, str] = {}
     overflow: dict[str, str] = {}
-    budget = None if limits.max_entries is None else limits.max_entries - used
-    for key, value in sorted(entries.items(), key=lambda kv: (len(kv[1]), kv[0])):
-        too_long = (limits.value_max is not None and len(value) > limits.value_max) or (
-            limits.key_max is not None and len(key) > limits.key_max
-        )
-        if too_long or (budget is not None and len(fitted) >= budget - 1):
-            overflow[key] = value
+    for key in sorted(entries, key=lambda k: (costs[k], len(entries[k]), k)):
+        if key not in oversize and (budget is None or costs[key] <= budget):
+            kept[key] = entries[key]
+            if budget is not None:
+                budget -= costs[key]
         else:
-            fitted[key] = value
-    if overflow:
-        # Make room for the marker if the last kept entry took the final slot.
-        if budget is not None and len(fitted) >= budget and fitted:
-            last = max(fitted, key=lambda k: (len(fitted[k]), k))
-            overflow[last] = fitted.pop(last)
-        fitted[K_SIDECAR] = SIDECAR_FILENAME
-    return fitted, overflow
+            overflow[key] = entries[key]
+    kept[K_SIDECAR] = marker
+    return kept, overflow
 
 
 class SidecarManifest(BaseModel):
@@ -248,7 +260,3 @@ def join_chunks(entries: Mapping[str, str], base: str) -> str | None:
 def chunked(key: str, value: str, size: int) -> dict[str, str]:
     parts = chunk(value, size)
     return {key if i == 0 else f"{key}.{i}": part for i, part in enumerate(parts)}
-
-
-def envelope_keys(entries: Iterable[str]) -> list[str]:
-    return sorted(k for k in entries if is_reserved(k))

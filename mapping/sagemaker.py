@@ -249,19 +249,10 @@ def build_metadata(
     if "approval" in values and values["approval"] is not None:
         logical[envelope.K_APPROVAL] = approval_entry(values["approval"])
     logical.update(extra or {})
-    costs = {k: len(encode_entries({k: v})) for k, v in logical.items()}
-    if len(plain) + sum(costs.values()) <= METADATA_MAX_ENTRIES:
-        return {**plain, **encode_entries(logical)}, {}
-    budget = METADATA_MAX_ENTRIES - len(plain) - 1
-    kept: dict[str, str] = {}
-    overflow: dict[str, str] = {}
-    for key in sorted(logical, key=lambda k: (costs[k], k)):
-        if costs[key] <= budget:
-            kept[key] = logical[key]
-            budget -= costs[key]
-        else:
-            overflow[key] = logical[key]
-    kept[envelope.K_SIDECAR] = sidecar_uri
+    kept, overflow = envelope.fit(
+        logical, envelope.EnvelopeLimits(max_entries=METADATA_MAX_ENTRIES), used=len(plain),
+        cost=lambda key, value: len(encode_entries({key: value})), marker=sidecar_uri,
+    )
     return {**plain, **encode_entries(kept)}, overflow
 
 

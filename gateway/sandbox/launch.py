@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
+from adapters.azureml import AzureMLSettings
+from adapters.vertex import VertexSettings
 from emulators import launcher
 from gateway.sandbox.services import Service, start_mlflow_server, start_moto_s3
 
@@ -38,6 +41,11 @@ class Backend:
     registry_config: Callable[[dict[str, Any]], dict[str, Any]]
     sdk_env: Callable[[dict[str, Any]], dict[str, str]]
     args: Callable[[Sandbox], list[str]] = lambda sandbox: []
+
+
+def _settings(kind: str, settings: BaseModel) -> dict[str, Any]:
+    """A registry entry for ``mrg.yaml``: the adapter's own settings model, defaults left out."""
+    return {"kind": kind, **settings.model_dump(exclude_none=True, exclude_defaults=True)}
 
 
 def _sagemaker_env(info: dict[str, Any]) -> dict[str, str]:
@@ -64,23 +72,14 @@ EMULATOR_BACKENDS: list[Backend] = [
     Backend(
         emulator="vertex",
         registry="vertex",
-        registry_config=lambda info: {
-            "kind": "vertex", "project": info["project"], "location": info["location"],
-            "api_endpoint": info["endpoint"], "gcs_endpoint": info["gcs_endpoint"], "bucket": "mrg-vertex",
-            "anonymous": True,
-        },
+        registry_config=lambda info: _settings("vertex", VertexSettings.from_emulator(info, bucket="mrg-vertex")),
         sdk_env=lambda info: {**info.get("env", {}), "MRG_VERTEX_API_ENDPOINT": info["endpoint"],
                               "GOOGLE_CLOUD_PROJECT": info["project"]},
     ),
     Backend(
         emulator="azureml",
         registry="azureml",
-        registry_config=lambda info: {
-            "kind": "azureml", "cloud": info["cloud"], "cloud_metadata": info["cloud_metadata"],
-            "credential": "offline", "ca_bundle": info["ca_bundle"], "resolve_localhost": True,
-            "subscription_id": info["subscription_id"], "resource_group": info["resource_group"],
-            "workspace_name": info["workspace_name"],
-        },
+        registry_config=lambda info: _settings("azureml", AzureMLSettings.from_emulator(info)),
         sdk_env=lambda info: {
             "AZURE_SUBSCRIPTION_ID": info["subscription_id"], "AZURE_RESOURCE_GROUP": info["resource_group"],
             "AZUREML_WORKSPACE_NAME": info["workspace_name"], "AZUREML_REGISTRY_NAME": info["registry_name"],

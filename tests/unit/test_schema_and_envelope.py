@@ -71,6 +71,19 @@ def test_fit_respects_entry_budget_with_room_for_the_marker() -> None:
     assert set(fitted) - {"mrg.sidecar"} | set(overflow) == set(entries)
 
 
+def test_fit_moves_nothing_when_the_store_is_exactly_full() -> None:
+    entries = {f"mrg.k{i}": "v" for i in range(4)}
+    assert envelope.fit(entries, envelope.EnvelopeLimits(max_entries=5), used=1) == (entries, {})
+
+
+def test_fit_counts_entries_that_take_several_slots() -> None:
+    entries = {"mrg.small": "s", "mrg.big": "b" * 30}
+    slots = lambda key, value: max(1, -(-len(value) // 10))  # noqa: E731 - chunks of 10 characters
+    kept, overflow = envelope.fit(entries, envelope.EnvelopeLimits(max_entries=3), cost=slots, marker="s3://b/mrg.json")
+    assert overflow == {"mrg.big": "b" * 30}
+    assert kept == {"mrg.small": "s", "mrg.sidecar": "s3://b/mrg.json"}
+
+
 def test_sidecar_manifest_round_trips_and_checks_schema() -> None:
     manifest = envelope.SidecarManifest(model="m", version="2", entries={"mrg.card": "# hi"})
     assert envelope.SidecarManifest.loads(manifest.dumps()) == manifest

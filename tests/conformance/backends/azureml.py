@@ -8,28 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters.azureml import AzureMLAdapter
+from adapters.azureml import AzureMLAdapter, AzureMLSettings
 from emulators import launcher
 from tests.conformance.harness import Backend
 
 
 def emulator_settings(info: dict[str, Any], *, registry: bool = False) -> dict[str, Any]:
     """Adapter settings for a running emulator (its announcement line)."""
-    common = {
-        "cloud": info["cloud"],
-        "cloud_metadata": info["cloud_metadata"],
-        "credential": "offline",
-        "ca_bundle": info["ca_bundle"],
-        "resolve_localhost": True,
-    }
-    if registry:
-        return {**common, "registry_name": info["registry_name"]}
-    return {
-        **common,
-        "subscription_id": info["subscription_id"],
-        "resource_group": info["resource_group"],
-        "workspace_name": info["workspace_name"],
-    }
+    return AzureMLSettings.from_emulator(info, registry=registry).model_dump(exclude_none=True)
 
 
 @contextmanager
