@@ -430,6 +430,7 @@ class AzureMLAdapter(RegistryAdapter):
             stage_native=True,
             version_id_assignable=True,
             checksums=True,
+            staged_uploads=True,
             list_page_max=100,
             search_filters=[],
             reserved_aliases=list(am.RESERVED_ALIASES),
@@ -584,6 +585,7 @@ class AzureMLAdapter(RegistryAdapter):
         if uploads and spec.artifact_uri:
             raise InvalidInput("files: give either artifact_uri or files to upload, not both", field="files")
         tmp = tempfile.mkdtemp(prefix="mrg-azureml-")
+        manifest: list[ArtifactFile] = []
         try:
             properties: dict[str, str] = {}
             if spec.created_by:
@@ -598,7 +600,8 @@ class AzureMLAdapter(RegistryAdapter):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return StagedVersion(model=model, spec=spec, files=[], token={"dir": tmp, "path": path, "properties": properties})
+        return StagedVersion(model=model, spec=spec, files=[], token={"dir": tmp, "path": path, "properties": properties},
+                             stored=manifest)
 
     def commit_version(self, staged: StagedVersion) -> ModelVersion:
         _import_sdk()

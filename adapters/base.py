@@ -93,6 +93,10 @@ class Capabilities(BaseModel):
     checksums: bool = True
     artifact_upload: bool = True
     server_side_copy: bool = False
+    # ``stage_version`` stores the files and ``commit_version`` writes the version's metadata from
+    # ``staged.spec`` as it is then: a copier may fill in what it learns while the bytes flow (the
+    # digest of a source that stores none) between the two calls.
+    staged_uploads: bool = False
     max_tags: int | None = None
     tag_key_max: int | None = None
     tag_value_max: int | None = None
@@ -213,6 +217,22 @@ def operation(fn: Any) -> Any:
     return wrapper
 
 
+class VersionFiles:
+    """One version's files: list them, then stream each. This default calls the contract."""
+
+    def __init__(self, adapter: RegistryAdapter, version: ModelVersion) -> None:
+        self.adapter = adapter
+        self.version = version
+
+    def list(self, *, digests: bool = True) -> list[ArtifactFile]:
+        """The files with sizes, and sha256 where the store keeps one or ``digests`` asks for it
+        (computing one reads the file; a copier that hashes the bytes as they flow passes False)."""
+        return self.adapter.list_artifacts(self.version.model, self.version.version)
+
+    def read(self, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        return self.adapter.read_artifact(self.version.model, self.version.version, path, chunk_size=chunk_size)
+
+
 @dataclass
 class StagedVersion:
     """A version whose files are stored but which is not registered yet (see ``stage_version``)."""
@@ -221,6 +241,10 @@ class StagedVersion:
     spec: VersionSpec
     files: list[ArtifactUpload]
     token: Any = None
+    # The files as stored, sha256 computed while storing them: filled by adapters that declare
+    # ``staged_uploads``, so a copier learns the digest of a source that keeps none without
+    # reading its bytes a second time.
+    stored: list[ArtifactFile] | None = None
 
 
 class RegistryAdapter(ABC):
@@ -344,6 +368,14 @@ class RegistryAdapter(ABC):
     @abstractmethod
     def read_artifact(self, model: str, version: str, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
         """Stream one file of a version's artifact; never loads it whole."""
+
+    def version_files(self, version: ModelVersion) -> VersionFiles:
+        """The files of a version the caller has already read (from a listing, say).
+
+        ``list_artifacts``/``read_artifact`` take (model, version) and locate the bytes on every
+        call; a copier that holds the version lets adapters that can locate them from it (MLflow:
+        a download-URI call and a ``get_run`` per version) do so once."""
+        return VersionFiles(self, version)
 
     # -- two-phase creation (pipelining) --------------------------------------------------
     def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:

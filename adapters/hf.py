@@ -241,6 +241,7 @@ class HuggingFaceAdapter(RegistryAdapter):
             stage_native=False,
             version_id_assignable=True,
             checksums=True,
+            staged_uploads=True,
             server_side_copy=False,
             search_filters=["name_prefix", "tags"],
             reserved_aliases=[],
@@ -466,7 +467,7 @@ class HuggingFaceAdapter(RegistryAdapter):
         except BaseException:
             spool.close()
             raise
-        return StagedVersion(model=model, spec=spec, files=[], token=spool)
+        return StagedVersion(model=model, spec=spec, files=[], token=spool, stored=[a for a, _ in spool.files])
 
     def commit_version(self, staged: StagedVersion) -> ModelVersion:
         """One commit on ``main`` with exactly the version's files, then its immutable tag."""

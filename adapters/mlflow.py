@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +27,7 @@ from adapters.base import (
     Health,
     RegistryAdapter,
     StagedVersion,
+    VersionFiles,
     verify_digest,
 )
 from mapping import envelope
@@ -53,6 +54,9 @@ from mapping.schema import (
     VersionPatch,
     VersionSpec,
 )
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
 
 
 class MlflowSettings(BaseModel):
@@ -88,6 +92,9 @@ _ERROR_CODES: dict[str, type[RegistryError]] = {
 # Concurrent get_run calls when a page of versions needs one per version (MlflowClient's REST
 # store is used from many threads by the gateway already).
 _PARALLEL_RUN_READS = 8
+# Run ids per search_runs filter (keeps the filter string well inside any server's URL limits:
+# the REST client sends searches as POST bodies, but proxies in front of MLflow vary).
+_RUN_IDS_PER_SEARCH = 100
 
 
 class MlflowAdapter(RegistryAdapter):
@@ -102,6 +109,14 @@ class MlflowAdapter(RegistryAdapter):
         # MLflow's SQL store inserts a dataset after checking it is new; two runs logging the same
         # dataset at once (versions staged in parallel) break its unique key. Serialise them.
         self._inputs_lock = threading.Lock()
+        # Versions staged in parallel all want the gateway's experiment: look it up once.
+        self._experiment_lock = threading.Lock()
+        # A run's artifact location never changes and run ids are never reused: remembering it
+        # lets a version's ``runs:/`` source be located without a ``get_run`` per read.
+        self._artifact_roots: dict[str, str] = {}
+        # Models this client has seen exist: staging skips its "model exists?" read for them (a
+        # model deleted meanwhile fails the commit, which removes the staged run).
+        self._known_models: set[str] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -174,6 +189,12 @@ class MlflowAdapter(RegistryAdapter):
             return None
 
     def _experiment(self) -> str:
+        if self._experiment_id is not None:
+            return self._experiment_id
+        with self._experiment_lock:
+            return self._find_or_create_experiment()
+
+    def _find_or_create_experiment(self) -> str:
         if self._experiment_id is None:
             exp = self.client.get_experiment_by_name(self.config.experiment)
             if exp is None:
@@ -197,6 +218,7 @@ class MlflowAdapter(RegistryAdapter):
             aliases_native=True,
             version_id_assignable=False,
             checksums=False,
+            staged_uploads=True,
             max_tags=None,
             tag_key_max=mm.TAG_KEY_MAX,
             tag_value_max=mm.TAG_VALUE_MAX,
@@ -245,13 +267,16 @@ class MlflowAdapter(RegistryAdapter):
     def get_model(self, name: str) -> Model:
         mm.check_model_name(name)
         with self._op("get_model"):
-            return mm.to_model(self.name, self.client.get_registered_model(name))
+            model = mm.to_model(self.name, self.client.get_registered_model(name))
+            self._known_models.add(name)
+            return model
 
     def create_model(self, name: str, *, description: str | None = None, tags: Mapping[str, str] | None = None) -> Model:
         mm.check_model_name(name)
         mm.check_tags(tags or {})
         with self._op("create_model"):
             rm = self.client.create_registered_model(name, tags=dict(tags or {}), description=description)
+            self._known_models.add(name)
             return mm.to_model(self.name, rm)
 
     def update_model(
@@ -276,6 +301,7 @@ class MlflowAdapter(RegistryAdapter):
 
     def delete_model(self, name: str) -> None:
         mm.check_model_name(name)
+        self._known_models.discard(name)
         with self._op("delete_model"):
             self.client.delete_registered_model(name)
 
@@ -296,6 +322,7 @@ class MlflowAdapter(RegistryAdapter):
 
         try:
             run = self.client.get_run(run_id)
+            self._artifact_roots[run_id] = run.info.artifact_uri
         except MlflowException:
             run = None  # deleted or redacted run: the version still reads, without run data
         if cache is not None:
@@ -303,15 +330,59 @@ class MlflowAdapter(RegistryAdapter):
         return run
 
     def _runs_of(self, versions: Iterable[Any]) -> dict[str, Any]:
-        """The runs behind a page of versions, read a few at a time: one round trip per run,
-        in sequence, made listing (and so every migration plan) cost N x the server's latency."""
-        run_ids = sorted({str(mv.run_id) for mv in versions if mv.run_id})
-        if len(run_ids) <= 1:
-            return {run_id: self._run(run_id) for run_id in run_ids}
+        """The runs behind a page of versions, with few round trips.
+
+        A ``get_run`` per version made listing (and so every migration plan and copy) cost N
+        requests, each a full read on the server. Runs of one model mostly share an experiment:
+        read one run to learn it, then fetch the others of that experiment with one
+        ``search_runs``; repeat for runs still missing. If a search finds none of them (runs
+        scattered over experiments), read the rest a few at a time as before."""
+        pending = sorted({str(mv.run_id) for mv in versions if mv.run_id})
+        found: dict[str, Any] = {}
+        searched: set[str] = set()
+        while len(pending) > 1:
+            run = self._run(pending[0])
+            found[pending[0]] = run
+            pending = pending[1:]
+            experiment = run.info.experiment_id if run is not None else None
+            if experiment is None or experiment in searched:
+                continue
+            searched.add(experiment)
+            hits = self._search_runs(experiment, pending)
+            found.update(hits)
+            pending = [run_id for run_id in pending if run_id not in hits]
+            if not hits:
+                break
+        if len(pending) <= 1:
+            found.update({run_id: self._run(run_id) for run_id in pending})
+            return found
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL_RUN_READS, len(run_ids))) as pool:
-            return dict(zip(run_ids, pool.map(self._run, run_ids), strict=True))
+        with ThreadPoolExecutor(max_workers=min(_PARALLEL_RUN_READS, len(pending))) as pool:
+            found.update(zip(pending, pool.map(self._run, pending), strict=True))
+        return found
+
+    def _search_runs(self, experiment_id: str, run_ids: list[str]) -> dict[str, Any]:
+        """Runs of ``run_ids`` in one experiment (deleted runs too, as ``get_run`` returns them)."""
+        from mlflow.entities import ViewType
+
+        found: dict[str, Any] = {}
+        for i in range(0, len(run_ids), _RUN_IDS_PER_SEARCH):
+            chunk = run_ids[i : i + _RUN_IDS_PER_SEARCH]
+            quoted = ", ".join(f"'{_quote(run_id)}'" for run_id in chunk)
+            token = None
+            while True:
+                page = self.client.search_runs(
+                    [experiment_id], filter_string=f"attributes.run_id IN ({quoted})",
+                    run_view_type=ViewType.ALL, max_results=len(chunk), page_token=token,
+                )
+                for run in page:
+                    found[run.info.run_id] = run
+                    self._artifact_roots[run.info.run_id] = run.info.artifact_uri
+                token = page.token
+                if not token:
+                    break
+        return found
 
     def _to_version(self, mv: Any, aliases: dict[str, list[str]], runs: dict[str, Any] | None = None) -> ModelVersion:
         return mm.to_version(self.name, mv, aliases=aliases.get(str(mv.version), []), run=self._run(mv.run_id, runs))
@@ -344,7 +415,10 @@ class MlflowAdapter(RegistryAdapter):
         return self.commit_version(self.stage_version(model, spec, files))
 
     def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
-        """Create the run holding the artifact, metrics, params and datasets; register nothing yet."""
+        """Create the run holding the artifact, metrics, params and datasets; register nothing yet.
+
+        The version's tags (envelope included) are built in ``commit_version`` from ``staged.spec``
+        as it is then (``Capabilities.staged_uploads``)."""
         mm.check_model_name(model)
         mm.check_tags(spec.tags)
         if spec.version is not None:
@@ -353,40 +427,36 @@ class MlflowAdapter(RegistryAdapter):
                 registry=self.name, field="version",
             )
         with self._op("create_version"):
-            self.client.get_registered_model(model)  # NotFound before any run is created
-            env_fields: dict[str, Any] = {
-                "stage": spec.stage,
-                "approval": spec.approval,
-                "lineage": spec.lineage,
-                "model_card": spec.model_card,
-                "created_by": spec.created_by,
-            }
+            if model not in self._known_models:
+                self.client.get_registered_model(model)  # NotFound before any run is created
+                self._known_models.add(model)
+            extra: dict[str, Any] = {}
+            stored: list[ArtifactFile] = []
+            run = None
             if spec.artifact_uri is None:
-                run_id = self._create_managed_run(model, spec, files, env_fields)
+                run = self._create_managed_run(model, spec, files, extra, stored)
+                run_id = run.info.run_id
                 source = f"runs:/{run_id}/{mm.ARTIFACT_SUBDIR}"
             else:
                 if list(files):
                     raise InvalidInput("files: give either artifact_uri or files to upload, not both", field="files")
                 source = spec.artifact_uri
                 run_id = _run_id_from_source(source)
-                env_fields["metrics"] = spec.metrics
-                env_fields["params"] = spec.params
-            token = {"source": source, "run_id": run_id, "managed": spec.artifact_uri is None,
-                     "tags": {**spec.tags, **mm.envelope_tags(env_fields), **mm.artifact_kind_tags(spec)}}
-            if token["managed"]:
-                # Read our finished run now, while versions stage in parallel, rather than in
-                # commit_version, which runs in sequence (one round trip per version saved there).
-                token["run"] = self._run(run_id)
-            return StagedVersion(model=model, spec=spec, files=[], token=token)
+                extra = {"metrics": spec.metrics, "params": spec.params}
+            token = {"source": source, "run_id": run_id, "managed": spec.artifact_uri is None, "extra": extra,
+                     "run": run}
+            return StagedVersion(model=model, spec=spec, files=[], token=token, stored=stored)
 
     def commit_version(self, staged: StagedVersion) -> ModelVersion:
         """Register a staged version: one call, so the number MLflow assigns follows commit order."""
-        token = staged.token
+        token, spec = staged.token, staged.spec
         with self._op("create_version"):
             try:
+                fields = {"stage": spec.stage, "approval": spec.approval, "lineage": spec.lineage,
+                          "model_card": spec.model_card, "created_by": spec.created_by, **token["extra"]}
+                tags = {**spec.tags, **mm.envelope_tags(fields), **mm.artifact_kind_tags(spec)}
                 mv = self.client.create_model_version(
-                    staged.model, token["source"], run_id=token["run_id"], tags=token["tags"],
-                    description=staged.spec.description,
+                    staged.model, token["source"], run_id=token["run_id"], tags=tags, description=spec.description,
                 )
             except BaseException:
                 self.discard_staged(staged)
@@ -402,18 +472,22 @@ class MlflowAdapter(RegistryAdapter):
                 self.client.delete_run(staged.token["run_id"])
 
     def _create_managed_run(
-        self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload], env_fields: dict[str, Any]
-    ) -> str:
-        from mlflow.entities import Dataset, DatasetInput, Metric, Param
+        self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload], extra: dict[str, Any],
+        stored: list[ArtifactFile],
+    ) -> Run:
+        """The version's own run, finished; returned as written (what ``get_run`` would read back,
+        without that round trip). Params MLflow cannot hold natively go to ``extra`` (envelope)."""
+        from mlflow.entities import Dataset, DatasetInput, Metric, Param, Run, RunData, RunInfo, RunInputs, RunTag
 
         run = self.client.create_run(
             self._experiment(), tags={mm.MANAGED_RUN_TAG: "true", "mlflow.runName": f"{model}-registration"}
         )
         run_id = run.info.run_id
+        self._artifact_roots[run_id] = run.info.artifact_uri
         try:
             native_params, extra_params = mm.native_params(spec.params)
             if extra_params:
-                env_fields["params"] = extra_params
+                extra["params"] = extra_params
             now = int(time.time() * 1000)
             metrics = [Metric(k, v, now, 0) for k, v in spec.metrics.items()]
             params = [Param(k, v) for k, v in native_params.items()]
@@ -433,12 +507,19 @@ class MlflowAdapter(RegistryAdapter):
                     run.info.artifact_uri, f"{mm.ARTIFACT_SUBDIR}/{upload.path}", reader, self.config.tracking_uri
                 )
                 verify_digest(upload, reader.sha256, reader.bytes_read, registry=self.name)
-            self.client.set_terminated(run_id)
+                stored.append(ArtifactFile(path=upload.path, size=reader.bytes_read, sha256=reader.sha256))
+            end = int(time.time() * 1000)
+            self.client.set_terminated(run_id, end_time=end)
         except BaseException:
             self.client.set_terminated(run_id, status="FAILED")
             self.client.delete_run(run_id)
             raise
-        return run_id
+        info = run.info
+        finished = RunInfo(run_id=run_id, experiment_id=info.experiment_id, user_id=info.user_id, status="FINISHED",
+                           start_time=info.start_time, end_time=end, lifecycle_stage=info.lifecycle_stage,
+                           artifact_uri=info.artifact_uri, run_name=info.run_name)
+        tags = [RunTag(k, v) for k, v in run.data.tags.items()]
+        return Run(finished, RunData(metrics=metrics, params=params, tags=tags), RunInputs(dataset_inputs=datasets))
 
     def update_version(self, model: str, version: str, patch: VersionPatch) -> ModelVersion:
         mm.check_model_name(model)
@@ -526,24 +607,50 @@ class MlflowAdapter(RegistryAdapter):
     def list_artifacts(self, model: str, version: str) -> list[ArtifactFile]:
         mm.check_model_name(model)
         _check_version(version)
-        with self._op("list_artifacts"):
-            uri = self._download_uri(model, version)
-            repo = mlflow_store.resolve(uri, self.config.tracking_uri)  # once: a runs:/ URI costs a get_run
-            files = []
-            for path, size in mlflow_store.list_files(uri, self.config.tracking_uri, repo=repo):
-                digest = hashlib.sha256()
-                for block in mlflow_store.open_read(uri, path, self.config.tracking_uri, repo=repo):
-                    digest.update(block)
-                files.append(ArtifactFile(path=path, size=size, sha256=digest.hexdigest()))
-            return files
+        return _MlflowFiles(self, model, version, source=None).list()
 
     def read_artifact(self, model: str, version: str, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
         mm.check_model_name(model)
         _check_version(version)
-        with self._op("read_artifact"):
-            uri = self._download_uri(model, version)
-            stream = mlflow_store.open_read(uri, path, self.config.tracking_uri, chunk_size)
-        return self._guarded(stream, "read_artifact")
+        return _MlflowFiles(self, model, version, source=None).read(path, chunk_size=chunk_size)
+
+    def version_files(self, version: ModelVersion) -> VersionFiles:
+        return _MlflowFiles(self, version.model, version.version, source=version.artifact.uri)
+
+    def _artifact_location(self, model: str, version: str, source: str | None) -> str:
+        """Where a version's bytes are, from its source when that says it without a request.
+
+        MLflow's registry answers a download URI with the version's storage location, which is
+        its source for every scheme but ``models:/`` (resolved at registration). A ``runs:/``
+        source is the run's artifact location plus the path, known once the run was read."""
+        from mlflow.utils.uri import append_to_uri_path
+
+        scheme = source.split(":", 1)[0] if source and ":" in source else ""
+        if scheme == "runs":
+            run_id, _, path = source[len("runs:/") :].partition("/")  # type: ignore[index]
+            root = self._artifact_roots.get(run_id)
+            if root is not None:
+                return str(append_to_uri_path(root, path)) if path else root
+        elif source and scheme not in ("", "models"):
+            return source
+        return self._download_uri(model, version)
+
+    def _logged_model_location(self, runs_uri: str) -> str | None:
+        """MLflow 3 resolves ``runs:/<run>/<name>`` to the run's LoggedModel called ``name`` when
+        the run holds no files under ``name`` (how ``log_model(name=...)`` stores a model)."""
+        from mlflow.utils.uri import append_to_uri_path
+
+        run_id, _, path = runs_uri[len("runs:/") :].partition("/")
+        name, _, rest = path.partition("/")
+        run = self._run(run_id)
+        if run is None or not name:
+            return None
+        models = self.client.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"name = '{_quote(name)}'", max_results=100)
+        match = next((m for m in models if m.source_run_id == run_id), None)
+        if match is None:
+            return None
+        return str(append_to_uri_path(match.artifact_location, rest)) if rest else str(match.artifact_location)
 
     def _guarded(self, stream: Iterator[bytes], operation: str) -> Iterator[bytes]:
         with self._op(operation):
@@ -570,3 +677,67 @@ def _run_id_from_source(source: str | None) -> str | None:
     if source and source.startswith("runs:/"):
         return source[len("runs:/") :].split("/", 1)[0] or None
     return None
+
+
+class _MlflowFiles(VersionFiles):
+    """A version's files, their location resolved once for the listing and every read."""
+
+    adapter: MlflowAdapter
+
+    def __init__(self, adapter: MlflowAdapter, model: str, version: str, *, source: str | None) -> None:
+        self.adapter, self.model, self.number, self.source = adapter, model, version, source
+        self._location: tuple[str, Any] | None = None
+        self._runs_uri: str | None = None
+        self._settled = False  # the location was checked against a listing (or relocated once)
+
+    def _resolve(self) -> tuple[str, Any]:
+        if self._location is None:
+            uri = self.adapter._artifact_location(self.model, self.number, self.source)
+            runs = self.source if self.source and self.source.startswith("runs:/") else uri
+            self._runs_uri = runs if runs.startswith("runs:/") else None
+            self._location = (uri, mlflow_store.resolve(uri, self.adapter.config.tracking_uri))
+        return self._location
+
+    def _relocate(self) -> bool:
+        """Point at the LoggedModel a ``runs:/`` URI names, when the run holds no such files."""
+        if self._settled or self._runs_uri is None:
+            return False
+        self._settled = True
+        logged = self.adapter._logged_model_location(self._runs_uri)
+        if logged is None:
+            return False
+        self._location = (logged, mlflow_store.resolve(logged, self.adapter.config.tracking_uri))
+        return True
+
+    def list(self, *, digests: bool = True) -> list[ArtifactFile]:
+        tracking = self.adapter.config.tracking_uri
+        with self.adapter._op("list_artifacts"):
+            uri, repo = self._resolve()
+            listed = mlflow_store.list_files(uri, tracking, repo=repo)
+            if not listed and self._relocate():
+                uri, repo = self._resolve()
+                listed = mlflow_store.list_files(uri, tracking, repo=repo)
+            self._settled = True
+            files = []
+            for path, size in listed:
+                digest = None
+                if digests:
+                    hasher = hashlib.sha256()
+                    for block in mlflow_store.open_read(uri, path, tracking, repo=repo):
+                        hasher.update(block)
+                    digest = hasher.hexdigest()
+                files.append(ArtifactFile(path=path, size=size, sha256=digest))
+            return files
+
+    def read(self, path: str, *, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        tracking = self.adapter.config.tracking_uri
+        with self.adapter._op("read_artifact"):
+            uri, repo = self._resolve()
+            try:
+                stream = mlflow_store.open_read(uri, path, tracking, chunk_size, repo=repo)
+            except Exception:
+                if not self._relocate():
+                    raise
+                uri, repo = self._resolve()
+                stream = mlflow_store.open_read(uri, path, tracking, chunk_size, repo=repo)
+        return self.adapter._guarded(stream, "read_artifact")

@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--versions", type=int, default=100, help="versions in the source model (default 100)")
     parser.add_argument("--size", type=parse_size, default=parse_size("1MiB"), help="artifact size per version (1MiB)")
     parser.add_argument("--workers", type=int, default=4, help="migrator staging workers (default 4)")
+    parser.add_argument("--server-workers", type=int, default=4,
+                        help="worker processes of each mlflow server (default 4, MLflow's own default)")
     parser.add_argument("--runs", type=int, default=1, help="repeat both copies, report medians (default 1)")
     parser.add_argument("--one-server", action="store_true",
                         help="source and target models on one server (smoke tests: half the start-up)")
@@ -251,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         started = time.perf_counter()
         with ThreadPoolExecutor(2) as pool:  # each takes seconds to import mlflow and migrate its DB
-            services += pool.map(start_mlflow_server, [root / "src"] if args.one_server else [root / "src", root / "dst"])
+            services += pool.map(lambda d: start_mlflow_server(d, workers=args.server_workers),
+                                 [root / "src"] if args.one_server else [root / "src", root / "dst"])
         src_url, dst_url = services[0].url, services[-1].url
         print(f"{len(services)} mlflow server(s) up in {time.perf_counter() - started:.1f} s ({src_url}, {dst_url})")
         started = time.perf_counter()

@@ -124,7 +124,12 @@ def _s3_location(repo: Any, path: str) -> tuple[Any, str, str] | None:
 
 
 def _iter_file(local_path: str, chunk_size: int) -> Iterator[bytes]:
-    with open(local_path, "rb") as fh:
+    fh = open(local_path, "rb")  # noqa: SIM115 - opened now: a missing file fails the call, not the first chunk
+    return _iter_open(fh, chunk_size)
+
+
+def _iter_open(fh: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    with fh:
         while block := fh.read(chunk_size):
             yield block
 

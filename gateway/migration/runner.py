@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import ArtifactUpload, RegistryAdapter, StagedVersion
+from adapters.base import ArtifactUpload, Capabilities, RegistryAdapter, StagedVersion
 from gateway.core import Gateway, Mutation
 from gateway.migration import journal as J
 from gateway.migration.plan import (
@@ -55,6 +55,8 @@ class _Context:
     target: str
     src: RegistryAdapter
     dst: RegistryAdapter
+    src_caps: Capabilities
+    dst_caps: Capabilities
     preserve_numbers: bool
     uri_map: dict[str, str]
     lock: threading.Lock
@@ -132,9 +134,10 @@ class Migrator:
         """Run (or resume) a job until every item is created or has failed; return the report."""
         job = self.journal.job(job_id)
         items = self.journal.items(job_id)
+        src, dst = self.gw.adapter(job.source), self.gw.adapter(job.target)
         ctx = _Context(
             job_id=job_id, source=job.source, target=job.target,
-            src=self.gw.adapter(job.source), dst=self.gw.adapter(job.target),
+            src=src, dst=dst, src_caps=src.capabilities(), dst_caps=dst.capabilities(),
             preserve_numbers=bool(job.options.get("preserve_numbers")),
             uri_map={}, lock=threading.Lock(), warnings=[],
             list_sources=str(job.options.get("selector", "all")).strip().lower() in ("", "all"),
@@ -169,7 +172,7 @@ class Migrator:
             return
         listed = self._list_source(ctx, first.source_model, items)
         highest = max((int(v) for v in existing.values() if v.isdigit()), default=0)
-        window: deque[tuple[Any, Future[tuple[ModelVersion, StagedVersion | None, str | None]]]] = deque()
+        window: deque[tuple[Any, Future[_Staged]]] = deque()
         pending = iter([i for i in items if i.state != J.CREATED])
         stopped = False
 
@@ -184,12 +187,13 @@ class Migrator:
         while window:
             item, future = window.popleft()
             if stopped:
-                staged = _quiet_result(future)
-                if staged and staged[1] is not None:
-                    ctx.dst.discard_staged(staged[1])
+                leftover = _quiet_result(future)
+                if leftover is not None and leftover.staged is not None:
+                    ctx.dst.discard_staged(leftover.staged)
                 continue
             try:
-                src_v, staged, found = future.result()
+                result = future.result()
+                src_v, staged, found = result.source, result.staged, result.found
                 if found is not None:
                     target_version = found
                     self.on_event({"event": "item", "seq": item.seq, "state": "exists", "model": item.source_model,
@@ -206,8 +210,11 @@ class Migrator:
                         with ctx.lock:
                             ctx.warnings.append(f"{item.source_model} v{item.source_version}: became "
                                                 f"v{target_version} (the target had used that number before)")
+                # One journal write per item: the digest and byte count are reported, not needed to
+                # resume (the provenance marker on the copy is what a re-run finds).
                 self.journal.set_item(ctx.job_id, item.seq, state=J.CREATED, target_version=target_version,
-                                      error=None, attempts=item.attempts + 1)
+                                      error=None, attempts=item.attempts + 1, source_digest=result.digest,
+                                      bytes_copied=result.bytes_copied)
                 with ctx.lock:
                     ctx.uri_map[_uri(ctx.source, item.source_model, item.source_version)] = _uri(
                         ctx.target, item.target_model, target_version)
@@ -235,16 +242,20 @@ class Migrator:
             return {}  # only an optimisation: the per-version reads report real errors per item
 
     def _stage(self, ctx: _Context, item: Any, existing: dict[str, str],
-               listed: dict[str, ModelVersion] | None = None) -> tuple[ModelVersion, StagedVersion | None, str | None]:
+               listed: dict[str, ModelVersion] | None = None) -> _Staged:
         """Read the source version; return it with a staged copy, or with the copy that already exists."""
         src_v = (listed or {}).get(item.source_version) or self.gw.call(
             ctx.source, lambda a: a.get_version(item.source_model, item.source_version))
         found = existing.get(_uri(ctx.source, item.source_model, item.source_version))
         if found is not None:
-            return src_v, None, found
-        files = self.gw.call(ctx.source, lambda a: a.list_artifacts(item.source_model, item.source_version))
-        digest = version_digest(files)
-        self.journal.set_item(ctx.job_id, item.seq, source_digest=digest)
+            return _Staged(src_v, None, found)
+        source_files = ctx.src.version_files(src_v)
+        # A source that keeps no checksums (MLflow) would be read twice to know its digest before
+        # the copy; a target that writes the metadata after the bytes (``staged_uploads``) takes
+        # the digest computed while they flow, so each byte is read once.
+        late_digest = not ctx.src_caps.checksums and ctx.dst_caps.staged_uploads
+        files = self.gw.call(ctx.source, lambda a: source_files.list(digests=not late_digest))
+        digest = None if late_digest else version_digest(files)
         self.on_event({"event": "bytes_total", "n": sum(f.size or 0 for f in files)})
         copied = [0]
 
@@ -256,16 +267,21 @@ class Migrator:
 
         def stage(dst: RegistryAdapter) -> StagedVersion:
             # Built inside the retried call: a retry re-opens the source streams from the start.
-            uploads = [
-                ArtifactUpload(path=f.path, size=f.size, sha256=f.sha256,
-                               chunks=counted(ctx.src.read_artifact(item.source_model, item.source_version, f.path)))
-                for f in files
-            ]
+            copied[0] = 0
+            uploads = [ArtifactUpload(path=f.path, size=f.size, sha256=f.sha256, chunks=counted(source_files.read(f.path)))
+                       for f in files]
             return dst.stage_version(item.target_model, self._spec(ctx, item, src_v, digest), uploads)
 
         staged = self.gw.call(ctx.target, stage)
-        self.journal.set_item(ctx.job_id, item.seq, bytes_copied=copied[0])
-        return src_v, staged, None
+        if late_digest:
+            if staged.stored is None:  # an adapter declaring staged_uploads must report what it stored
+                ctx.dst.discard_staged(staged)
+                raise InvalidInput(f"{ctx.target}: stage_version reported no stored files", registry=ctx.target)
+            digest = version_digest(staged.stored)
+            marker = staged.spec.lineage.migrated_from
+            assert marker is not None
+            marker.digest = digest
+        return _Staged(src_v, staged, None, digest, copied[0])
 
     def _spec(self, ctx: _Context, item: Any, src_v: ModelVersion, digest: str) -> VersionSpec:
         lineage = src_v.lineage.model_copy(deep=True)
@@ -273,7 +289,7 @@ class Migrator:
             for parent in lineage.parents:
                 parent.uri = ctx.uri_map.get(parent.uri, parent.uri)
         lineage.migrated_from = MigratedFrom(uri=_uri(ctx.source, item.source_model, item.source_version), digest=digest)
-        assignable = ctx.dst.capabilities().version_id_assignable
+        assignable = ctx.dst_caps.version_id_assignable
         return VersionSpec(
             version=src_v.version if assignable else None,
             description=src_v.description, tags=dict(src_v.tags), stage=src_v.stage, approval=src_v.approval,
@@ -314,7 +330,7 @@ class Migrator:
         return highest
 
     def _apply_aliases(self, ctx: _Context, source_model: str, target_model: str) -> None:
-        if not ctx.dst.capabilities().aliases:
+        if not ctx.dst_caps.aliases:
             return
         model = self.gw.call(ctx.source, lambda a: a.get_model(source_model))
         for alias, version in sorted(model.aliases.items()):
@@ -374,6 +390,17 @@ class Migrator:
         self.on_event({"event": "job", "job_id": ctx.job_id, "state": state, "created": report["created"],
                        "failed": report["failed"]})
         return report
+
+
+@dataclass
+class _Staged:
+    """What staging one item produced: the source version, and a staged copy or the existing one."""
+
+    source: ModelVersion
+    staged: StagedVersion | None
+    found: str | None
+    digest: str | None = None
+    bytes_copied: int = 0
 
 
 def _uri(registry: str, model: str, version: str) -> str:

@@ -2,7 +2,9 @@
 
 A job is verified only when every item exists on the target, every field both registries hold
 is equal (parents compared through the job's version map), the provenance marker points at the
-source, aliases point at the copies, and every file has the source's size and sha256.
+source, aliases point at the copies, every file has the source's size and sha256, and the marker's
+digest is the digest of the source's files (for a source that keeps no checksums, the copy computed
+it as the bytes flowed).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from gateway.core import Gateway
 from gateway.migration import journal as J
-from gateway.migration.plan import carried_version_fields
+from gateway.migration.plan import carried_version_fields, version_digest
 from mapping.compare import diff_versions
 from mapping.errors import RegistryError
 from mapping.fidelity import carried
@@ -52,8 +54,11 @@ def verify_job(gw: Gateway, job_id: str) -> dict[str, Any]:
             marker = d.lineage.migrated_from
             if carried(dst_caps.fidelity, "lineage.migrated_from") and (marker is None or marker.uri != source_uri):
                 line["problems"].append(f"lineage.migrated_from: expected {source_uri}, found {marker.uri if marker else None}")
-            src_files = {f.path: (f.size, f.sha256) for f in gw.call(job.source, lambda a, i=item: a.list_artifacts(
-                i.source_model, i.source_version))}
+            listed = gw.call(job.source, lambda a, i=item: a.list_artifacts(i.source_model, i.source_version))
+            src_files = {f.path: (f.size, f.sha256) for f in listed}
+            if marker is not None and marker.digest and marker.digest != version_digest(listed):
+                line["problems"].append(f"lineage.migrated_from.digest: {marker.digest} is not the digest of the "
+                                        f"source's files ({version_digest(listed)})")
             dst_files = {f.path: (f.size, f.sha256) for f in gw.call(job.target, lambda a, i=item: a.list_artifacts(
                 i.target_model, i.target_version))}
             for path, (size, digest) in sorted(src_files.items()):

@@ -98,13 +98,18 @@ def start_mlflow_server(
     host: str = "127.0.0.1",
     backend_store_uri: str | None = None,
     timeout: float = 90.0,
+    workers: int = 1,
 ) -> Service:
-    """A real ``mlflow server`` with ``--serve-artifacts`` over a SQLite (or given) store."""
+    """A real ``mlflow server`` with ``--serve-artifacts`` over a SQLite (or given) store.
+
+    One worker process by default (the sandbox and tests keep memory low); MLflow's own default
+    is four, which ``bench/`` uses to measure against a stock server."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return _with_free_port(lambda p: _start_mlflow(data_dir, p, host, backend_store_uri, timeout), port, host)
+    return _with_free_port(lambda p: _start_mlflow(data_dir, p, host, backend_store_uri, timeout, workers), port, host)
 
 
-def _start_mlflow(data_dir: Path, port: int, host: str, backend_store_uri: str | None, timeout: float) -> Service:
+def _start_mlflow(data_dir: Path, port: int, host: str, backend_store_uri: str | None, timeout: float,
+                  workers: int) -> Service:
     store = backend_store_uri or f"sqlite:///{(data_dir / 'mlflow.db').resolve()}"
     log = data_dir / "mlflow-server.log"
     cmd = [
@@ -113,7 +118,7 @@ def _start_mlflow(data_dir: Path, port: int, host: str, backend_store_uri: str |
         "--artifacts-destination", str((data_dir / "artifacts").resolve()),
         "--serve-artifacts",
         "--host", host, "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
     ]
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     with open(log, "ab") as out:

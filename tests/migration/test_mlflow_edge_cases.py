@@ -113,3 +113,22 @@ def test_version_without_a_run_and_missing_run(env: tuple[Gateway, MlflowClient,
     assert copy.description == "no run at all"
     assert [f.path for f in gw.adapter("dst").list_artifacts("lonely", "1")] == ["weights.bin"]
     assert copy.lineage.migrated_from is not None and copy.lineage.migrated_from.uri == "mrg://src/lonely/versions/1"
+
+
+def test_runs_uri_naming_a_logged_model_copies_the_logged_models_files(env: tuple[Gateway, MlflowClient, str]) -> None:
+    """MLflow 3 stores ``log_model(name=...)`` as a LoggedModel, not under the run's artifacts; a
+    version registered from ``runs:/<run>/<name>`` resolves to it, and so must its copy."""
+    gw, client, dst_uri = env
+    run_id, _ = _log_pyfunc(client, "logged-exp", Path(gw.config.data_dir))
+    client.create_registered_model("logged")
+    client.create_model_version("logged", f"runs:/{run_id}/logged", run_id=run_id)
+    files = {f.path for f in gw.adapter("src").list_artifacts("logged", "1")}
+    assert "MLmodel" in files
+    migrator = Migrator(gw)
+    job = migrator.create_job(migrator.plan("src/logged", "dst"), actor="test")
+    report = migrator.run(job)
+    assert report["state"] == "succeeded", report["failures"]
+    assert {f.path for f in gw.adapter("dst").list_artifacts("logged", "1")} == files
+    assert verify_job(gw, job)["ok"]
+    mlflow.set_tracking_uri(dst_uri)
+    assert mlflow.pyfunc.load_model("models:/logged/1").predict(["abcd"]) == [4]
