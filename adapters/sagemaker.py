@@ -33,6 +33,7 @@ from adapters.base import (
     HashingReader,
     Health,
     RegistryAdapter,
+    StagedVersion,
     verify_digest,
 )
 from mapping import envelope
@@ -296,6 +297,7 @@ class SageMakerAdapter(RegistryAdapter):
             metrics=True,
             params=True,
             checksums=True,
+            staged_uploads=True,
             artifact_upload=self.config.bucket is not None,
             server_side_copy=False,
             max_tags=sm_map.MAX_GROUP_TAGS,
@@ -582,6 +584,11 @@ class SageMakerAdapter(RegistryAdapter):
             return self._to_version(self._package(group, version), self._aliases(group))
 
     def create_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> ModelVersion:
+        return self.commit_version(self.stage_version(model, spec, files))
+
+    def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
+        """Upload and verify the files now (versions stage in parallel); ``commit_version`` creates
+        the model package from ``staged.spec`` as it is then (``Capabilities.staged_uploads``)."""
         with self._op("create_version"):
             if spec.version is not None:
                 raise Unsupported(
@@ -594,23 +601,35 @@ class SageMakerAdapter(RegistryAdapter):
             for upload in uploads:
                 _check_path(upload.path)
             group = self._group(model)
-            written: list[tuple[str, str]] = []
+            staged = _Staged(group=group, artifact_uri=spec.artifact_uri)
             try:
-                return self._create_version(group, spec, uploads, written)
+                if staged.artifact_uri is None and (uploads or self.config.bucket):
+                    bucket = self._require_bucket("uploading artifacts")
+                    staged.artifact_uri = f"s3://{bucket}/{self.config.prefix}/{model}/{uuid.uuid4().hex}"
+                    staged.manifest = self._upload(staged.artifact_uri, uploads, staged.written)
             except BaseException:
-                self._delete_objects(written)
+                self._delete_objects(staged.written)
+                raise
+            return StagedVersion(model=model, spec=spec, files=[], token=staged,
+                                 stored=[ArtifactFile(**entry) for entry in staged.manifest])
+
+    def commit_version(self, staged: StagedVersion) -> ModelVersion:
+        token = staged.token
+        assert isinstance(token, _Staged), "commit_version needs a StagedVersion from this adapter's stage_version"
+        with self._op("create_version"):
+            try:
+                return self._register(token, staged.spec)
+            except BaseException:
+                self._delete_objects(token.written)
                 raise
 
-    def _create_version(
-        self, group: Mapping[str, Any], spec: VersionSpec, uploads: list[ArtifactUpload], written: list[tuple[str, str]]
-    ) -> ModelVersion:
-        model = group["ModelPackageGroupName"]
-        artifact_uri = spec.artifact_uri
-        manifest: list[dict[str, Any]] = []
-        if artifact_uri is None and (uploads or self.config.bucket):
-            bucket = self._require_bucket("uploading artifacts")
-            artifact_uri = f"s3://{bucket}/{self.config.prefix}/{model}/{uuid.uuid4().hex}"
-            manifest = self._upload(artifact_uri, uploads, written)
+    def discard_staged(self, staged: StagedVersion) -> None:
+        if isinstance(staged.token, _Staged):
+            self._delete_objects(staged.token.written)
+
+    def _register(self, staged: _Staged, spec: VersionSpec) -> ModelVersion:
+        model = staged.group["ModelPackageGroupName"]
+        artifact_uri, manifest, written = staged.artifact_uri, staged.manifest, staged.written
         fields: dict[str, Any] = {
             "stage": spec.stage, "approval": spec.approval, "metrics": spec.metrics, "params": spec.params,
             "lineage": spec.lineage, "model_card": spec.model_card, "created_by": spec.created_by,
@@ -886,5 +905,11 @@ class SageMakerAdapter(RegistryAdapter):
                 )
 
 
+@dataclass
+class _Staged:
+    """A version's uploads, done by ``stage_version``, waiting for ``commit_version``."""
 
-
+    group: Mapping[str, Any]
+    artifact_uri: str | None
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+    written: list[tuple[str, str]] = field(default_factory=list)

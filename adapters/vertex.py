@@ -17,6 +17,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,7 @@ from adapters.base import (
     Capabilities,
     Health,
     RegistryAdapter,
+    StagedVersion,
     verify_digest,
 )
 from mapping import envelope
@@ -238,6 +240,7 @@ class VertexAdapter(RegistryAdapter):
             empty_models=True,
             version_id_assignable=False,
             checksums=True,
+            staged_uploads=True,
             artifact_upload=True,
             max_tags=None,
             tag_key_max=None,
@@ -497,6 +500,11 @@ class VertexAdapter(RegistryAdapter):
             return self._to_version(self._real_version(model, version))
 
     def create_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> ModelVersion:
+        return self.commit_version(self.stage_version(model, spec, files))
+
+    def stage_version(self, model: str, spec: VersionSpec, files: Iterable[ArtifactUpload] = ()) -> StagedVersion:
+        """Upload and verify the files now (versions stage in parallel); ``commit_version`` uploads
+        the model version from ``staged.spec`` as it is then (``Capabilities.staged_uploads``)."""
         mv.check_model_name(model)
         mv.check_tags(spec.tags)
         if spec.version is not None:
@@ -507,71 +515,88 @@ class VertexAdapter(RegistryAdapter):
                 field="version",
             )
         with self._op("create_version"):
-            existing = self._all_versions(model)  # NotFound before any byte is uploaded
+            self._all_versions(model)  # NotFound before any byte is uploaded
             uploads = list(files)
             if spec.artifact_uri:
                 if uploads:
                     raise InvalidInput("files: give either artifact_uri or files to upload, not both", field="files")
                 mv.parse_gs_uri(spec.artifact_uri)
-                artifact_uri = spec.artifact_uri
+                token = _Staged(artifact_uri=spec.artifact_uri)
             else:
-                artifact_uri = self._store_files(model, uploads)
-            fields = {
-                "tags": spec.tags,
-                "stage": spec.stage,
-                "approval": spec.approval,
-                "metrics": spec.metrics,
-                "params": spec.params,
-                "model_card": spec.model_card,
-                "created_by": spec.created_by,
-            }
-            labels, overflow = mv.encode_labels(
-                spec.tags, mv.version_entries(fields), scope="version", budget=mv.VERSION_LABEL_BUDGET
-            )
-            placeholders = [v for v in existing if mv.is_placeholder(v)]
-            take_default = self.config.default_follows_latest or any(
-                mv.DEFAULT_ALIAS in v.version_aliases for v in placeholders
-            )
-            version = self._upload(
-                model,
-                new_model=False,
-                version_description=spec.description or "",
-                artifact_uri=artifact_uri,
-                aliases=[mv.DEFAULT_ALIAS] if take_default else [],
-            )
-            self._patch(self._resource(model, version), labels=labels)
-            if overflow:
-                self._write_sidecar(model, version, overflow)
-            self._write_lineage(model, version, spec.lineage, artifact_uri)
-            for placeholder in placeholders:  # the model is no longer empty
-                self.models.delete_model_version(name=self._resource(model, str(placeholder.version_id))).result(
-                    timeout=self.config.timeout
-                )
-            return self.get_version(model, version)
+                token = self._store_files(model, uploads)
+            return StagedVersion(model=model, spec=spec, files=[], token=token, stored=token.stored)
 
-    def _store_files(self, model: str, uploads: list[ArtifactUpload]) -> str:
+    def commit_version(self, staged: StagedVersion) -> ModelVersion:
+        token = staged.token
+        assert isinstance(token, _Staged), "commit_version needs a StagedVersion from this adapter's stage_version"
+        with self._op("create_version"):
+            try:
+                return self._register(staged.model, staged.spec, token.artifact_uri)
+            except BaseException:
+                self.discard_staged(staged)
+                raise
+
+    def discard_staged(self, staged: StagedVersion) -> None:
+        if isinstance(staged.token, _Staged):
+            _delete_blobs(staged.token.blobs)
+
+    def _register(self, model: str, spec: VersionSpec, artifact_uri: str) -> ModelVersion:
+        existing = self._all_versions(model)
+        fields = {
+            "tags": spec.tags,
+            "stage": spec.stage,
+            "approval": spec.approval,
+            "metrics": spec.metrics,
+            "params": spec.params,
+            "model_card": spec.model_card,
+            "created_by": spec.created_by,
+        }
+        labels, overflow = mv.encode_labels(
+            spec.tags, mv.version_entries(fields), scope="version", budget=mv.VERSION_LABEL_BUDGET
+        )
+        placeholders = [v for v in existing if mv.is_placeholder(v)]
+        take_default = self.config.default_follows_latest or any(
+            mv.DEFAULT_ALIAS in v.version_aliases for v in placeholders
+        )
+        version = self._upload(
+            model,
+            new_model=False,
+            version_description=spec.description or "",
+            artifact_uri=artifact_uri,
+            aliases=[mv.DEFAULT_ALIAS] if take_default else [],
+        )
+        self._patch(self._resource(model, version), labels=labels)
+        if overflow:
+            self._write_sidecar(model, version, overflow)
+        self._write_lineage(model, version, spec.lineage, artifact_uri)
+        for placeholder in placeholders:  # the model is no longer empty
+            self.models.delete_model_version(name=self._resource(model, str(placeholder.version_id))).result(
+                timeout=self.config.timeout
+            )
+        return self.get_version(model, version)
+
+    def _store_files(self, model: str, uploads: list[ArtifactUpload]) -> _Staged:
         """Stream files into a fresh GCS directory; on any failure remove what was written."""
         directory = f"{self.config.prefix}/{model}/artifacts/{uuid.uuid4().hex}/"
         bucket = self._bucket()
-        written: list[Any] = []
+        staged = _Staged(artifact_uri=f"gs://{self.config.bucket}/{directory}")
         try:
             for upload in uploads:
                 path = upload.path.lstrip("/")
                 if not path or ".." in path.split("/"):
                     raise InvalidInput(f"files: invalid artifact path {upload.path!r}", field="files")
                 blob = bucket.blob(directory + path)
-                written.append(blob)
+                staged.blobs.append(blob)
                 sha, size = _stream_to_blob(blob, upload)
                 verify_digest(upload, sha, size, registry=self.name)
                 if blob.metadata is None or blob.metadata.get("sha256") != sha:
                     blob.metadata = {"sha256": sha}
                     blob.patch()
+                staged.stored.append(ArtifactFile(path=path, size=size, sha256=sha))
         except BaseException:
-            for blob in written:
-                with contextlib.suppress(Exception):  # best effort: the original error matters
-                    blob.delete()
+            _delete_blobs(staged.blobs)
             raise
-        return f"gs://{self.config.bucket}/{directory}"
+        return staged
 
     def _write_lineage(self, model: str, version: str, lineage: Lineage, artifact_uri: str | None) -> None:
         """The version as a system.Model artifact; its run and datasets as native ML Metadata nodes."""
@@ -872,3 +897,18 @@ def _matches(model: Model, query: ModelQuery | None) -> bool:
         needle = query.text.lower()
         return needle in model.name.lower() or needle in (model.description or "").lower()
     return True
+
+
+@dataclass
+class _Staged:
+    """A version's files in GCS, stored by ``stage_version``, waiting for ``commit_version``."""
+
+    artifact_uri: str
+    blobs: list[Any] = field(default_factory=list)
+    stored: list[ArtifactFile] = field(default_factory=list)
+
+
+def _delete_blobs(blobs: list[Any]) -> None:
+    for blob in blobs:
+        with contextlib.suppress(Exception):  # best effort: the original error matters
+            blob.delete()

@@ -30,9 +30,10 @@ def lines_with(text: str, needle: str) -> list[str]:
 @pytest.mark.xdist_group("bench-mlflow")
 def test_migration_mlflow_runs() -> None:
     out = run_bench("migration_mlflow.py", "--versions", "4", "--size", "64KiB", "--workers", "2",
-                    "--one-server")
-    assert lines_with(out, "naive sequential MlflowClient copy (baseline)")
-    assert lines_with(out, "ratio baseline/migrator:")
+                    "--one-server", "--regimes", "loopback,lan")
+    assert len(lines_with(out, "naive sequential MlflowClient copy (baseline)")) == 2
+    assert lines_with(out, "[loopback] ratio baseline/migrator:")
+    assert lines_with(out, "[lan] ratio baseline/migrator:")
 
 
 def test_stream_rss_runs() -> None:
