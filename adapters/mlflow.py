@@ -337,6 +337,8 @@ class MlflowAdapter(RegistryAdapter):
         read one run to learn it, then fetch the others of that experiment with one
         ``search_runs``; repeat for runs still missing. If a search finds none of them (runs
         scattered over experiments), read the rest a few at a time as before."""
+        from mlflow.exceptions import MlflowException
+
         pending = sorted({str(mv.run_id) for mv in versions if mv.run_id})
         found: dict[str, Any] = {}
         searched: set[str] = set()
@@ -348,7 +350,10 @@ class MlflowAdapter(RegistryAdapter):
             if experiment is None or experiment in searched:
                 continue
             searched.add(experiment)
-            hits = self._search_runs(experiment, pending)
+            try:
+                hits = self._search_runs(experiment, pending)
+            except MlflowException:  # a store that cannot filter on run ids: read them one by one
+                hits = {}
             found.update(hits)
             pending = [run_id for run_id in pending if run_id not in hits]
             if not hits:
@@ -645,8 +650,13 @@ class MlflowAdapter(RegistryAdapter):
         run = self._run(run_id)
         if run is None or not name:
             return None
-        models = self.client.search_logged_models(
-            experiment_ids=[run.info.experiment_id], filter_string=f"name = '{_quote(name)}'", max_results=100)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            models = self.client.search_logged_models(
+                experiment_ids=[run.info.experiment_id], filter_string=f"name = '{_quote(name)}'", max_results=100)
+        except MlflowException:  # a server from before LoggedModels (MLflow 2): the run's files are all there is
+            return None
         match = next((m for m in models if m.source_run_id == run_id), None)
         if match is None:
             return None

@@ -283,7 +283,7 @@ class Migrator:
             marker.digest = digest
         return _Staged(src_v, staged, None, digest, copied[0])
 
-    def _spec(self, ctx: _Context, item: Any, src_v: ModelVersion, digest: str) -> VersionSpec:
+    def _spec(self, ctx: _Context, item: Any, src_v: ModelVersion, digest: str | None) -> VersionSpec:
         lineage = src_v.lineage.model_copy(deep=True)
         with ctx.lock:
             for parent in lineage.parents:
