@@ -54,12 +54,14 @@ def mlflow(name: str, root: Path, cls: type[MlflowAdapter] = MlflowAdapter) -> M
     return cls(name, {"tracking_uri": f"sqlite:///{db}", "artifact_location": str(root / f"{name}-art")})
 
 
-def make_gateway(root: Path, extra: dict[str, RegistryAdapter] | None = None, **kinds: type[MlflowAdapter]) -> Gateway:
-    """'east' and 'west' (empty MLflow registries), plus ``kinds`` as MLflow subclasses and ``extra`` as given."""
+def make_gateway(root: Path, extra: dict[str, RegistryAdapter] | None = None, *, database_url: str | None = None,
+                 **kinds: type[MlflowAdapter]) -> Gateway:
+    """'east' and 'west' (empty MLflow registries), plus ``kinds`` as MLflow subclasses and ``extra`` as given;
+    the gateway's store in ``database_url`` (default: SQLite under ``root``)."""
     adapters: dict[str, RegistryAdapter] = {"east": mlflow("east", root), "west": mlflow("west", root)}
     adapters.update({name: mlflow(name, root, cls) for name, cls in kinds.items()})
     adapters.update(extra or {})
-    config = GatewayConfig(data_dir=str(root), auth=AuthConfig(anonymous_role="admin"))
+    config = GatewayConfig(data_dir=str(root), database_url=database_url, auth=AuthConfig(anonymous_role="admin"))
     return Gateway(config, adapters=adapters)  # type: ignore[arg-type]
 
 

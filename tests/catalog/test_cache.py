@@ -22,8 +22,9 @@ CACHED = CatalogConfig(cache=CacheConfig(enabled=True, refresh_seconds=3600))
 
 
 @pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gw = make_gateway(tmp_path)
+def gateway(tmp_path: Path, database_url: str) -> Iterator[Gateway]:
+    """On SQLite and on PostgreSQL (when configured): the cache is rows in the gateway's store."""
+    gw = make_gateway(tmp_path, database_url=database_url)
     yield gw
     gw.close()
 
