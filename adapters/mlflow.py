@@ -464,6 +464,7 @@ class MlflowAdapter(RegistryAdapter):
                     staged.model, token["source"], run_id=token["run_id"], tags=tags, description=spec.description,
                 )
             except BaseException:
+                self._known_models.discard(staged.model)  # deleted meanwhile? the next stage checks again
                 self.discard_staged(staged)
                 raise
             # A version that did not exist a moment ago holds no alias: skip reading the model.
