@@ -251,7 +251,7 @@ def models_ls(
         console = Console()
         console.print(t)
         for err in result.errors:
-            console.print(f"[yellow]{err['registry']}: {err['kind']}: {err['message']}[/yellow]")
+            console.print(f"{err['registry']}: {err['kind']}: {err['message']}", style="yellow", markup=False)
 
     _emit(data, as_json, table)
     if result.errors and not result.items:
@@ -319,7 +319,7 @@ def audit_verify(config: ConfigOpt = None) -> None:
 
 
 # -- migration -------------------------------------------------------------------------------------
-FromOpt = Annotated[str, typer.Option("--from", help="<registry>[/<model glob>]")]
+FromOpt = Annotated[str, typer.Option("--from", help="<registry>, or <registry>/<model glob>")]
 ToOpt = Annotated[str, typer.Option("--to", help="target registry")]
 VersionsOpt = Annotated[str, typer.Option("--versions", help="all | latest | approved | 3-7 | 1,4,9")]
 RenameOpt = Annotated[str | None, typer.Option("--rename", help="target name pattern: {name} {owner} {basename} {flat}")]
@@ -351,7 +351,7 @@ def migrate_plan(source: FromOpt, target: ToOpt, versions: VersionsOpt = "all", 
             f.add_row(fp.field, fp.source.value, fp.target.value, fp.note or "")
         console.print(f)
         for w in plan.warnings:
-            console.print(f"[yellow]{w}[/yellow]")
+            console.print(w, style="yellow", markup=False)
         console.print(f"{plan.version_count} versions in {len(plan.models)} models; nothing written")
 
     _emit(plan.model_dump(mode="json"), as_json, table)
@@ -439,11 +439,11 @@ def _print_report(report: dict[str, Any]) -> None:
 
     console = Console(stderr=True)
     console.print(f"migration {report['job_id']}: {report['state']} — {report['created']}/{report['items']} versions, "
-                  f"{report['bytes']} bytes")
+                  f"{report['bytes']} bytes", markup=False)
     for failure in report["failures"]:
-        console.print(f"[red]{failure['source']}: {failure['error']}[/red]")
+        console.print(f"{failure['source']}: {failure['error']}", style="red", markup=False)
     for warning in report["warnings"]:
-        console.print(f"[yellow]{warning}[/yellow]")
+        console.print(warning, style="yellow", markup=False)
 
 
 @migrate_app.command("verify")

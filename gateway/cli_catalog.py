@@ -59,21 +59,25 @@ def lineage(
 def _print_tree(graph: Any) -> None:
     """The root, then what it came from (←) and what came from it (→), one edge per line."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.tree import Tree
 
-    labels = {n.id: n.label + (f" [dim](missing: {n.missing})[/dim]" if n.missing else "") for n in graph.nodes}
+    labels = {n.id: escape(n.label) + (f" [dim](missing: {escape(n.missing)})[/dim]" if n.missing else "")
+              for n in graph.nodes}
     tree = Tree(f"[bold]{labels[graph.root]}[/bold]")
     _branch(tree, graph, graph.root, upward=True, seen={graph.root})
     _branch(tree, graph, graph.root, upward=False, seen={graph.root})
     console = Console()
     console.print(tree)
     for err in graph.errors:
-        console.print(f"[yellow]{err.registry or '-'}: {err.kind}: {err.message}[/yellow]")
+        console.print(f"{err.registry or '-'}: {err.kind}: {err.message}", style="yellow", markup=False)
     if graph.truncated:
         console.print("[yellow]the downstream search was cut short; the graph may be incomplete[/yellow]")
 
 
 def _branch(tree: Any, graph: Any, node: str, *, upward: bool, seen: set[str]) -> None:
+    from rich.markup import escape
+
     labels = {n.id: n.label for n in graph.nodes}
     for edge in graph.edges:
         other = edge.source if upward and edge.target == node else edge.target if not upward and edge.source == node else None
@@ -81,5 +85,5 @@ def _branch(tree: Any, graph: Any, node: str, *, upward: bool, seen: set[str]) -
             continue
         seen.add(other)
         arrow = "←" if upward else "→"
-        child = tree.add(f"{arrow} {edge.relation}: {labels.get(other, other)}")
+        child = tree.add(f"{arrow} {escape(edge.relation)}: {escape(labels.get(other, other))}")
         _branch(child, graph, other, upward=upward, seen=seen)

@@ -54,5 +54,5 @@ def pilot(
         for reg in report.registries:
             for step in reg.steps:
                 if step.ok is False:
-                    console.print(f"[red]{reg.name} {step.step}: {step.detail}[/red]")
+                    console.print(f"{reg.name} {step.step}: {step.detail}", style="red", markup=False)
         raise typer.Exit(1)

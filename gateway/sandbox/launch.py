@@ -64,6 +64,9 @@ EMULATOR_BACKENDS: list[Backend] = [
         registry_config=lambda info: {
             "kind": "sagemaker", "endpoint_url": info["endpoint"], "s3_endpoint_url": info["s3_endpoint"],
             "region": info["region"], "bucket": "mrg-sagemaker", "create_bucket": True,
+            # By reference, like every credential: a shell without sandbox.env gets an error naming
+            # the variable, not boto3's "Unable to locate credentials".
+            "aws_access_key_id_env": "AWS_ACCESS_KEY_ID", "aws_secret_access_key_env": "AWS_SECRET_ACCESS_KEY",
         },
         sdk_env=_sagemaker_env,
         # One S3 for the whole sandbox, so users' S3 tools see SageMaker's model data too.
@@ -176,7 +179,9 @@ def write_files(sandbox: Sandbox) -> None:
         "auth": {"anonymous_role": "admin"},
         "registries": sandbox.registries,
     }
-    header = "# Written by `mrg sandbox`: every registry below runs on this machine.\n"
+    header = ("# Written by `mrg sandbox`: every registry below runs on this machine.\n"
+              "# Credentials are referenced (*_env): `source sandbox.env` (beside this file) before\n"
+              "# running mrg commands with -c on this file.\n")
     sandbox.config_path.write_text(header + yaml.safe_dump(config, sort_keys=False))
     lines = [f"export {key}={_shell_quote(value)}" for key, value in sorted(sandbox.env.items())]
     (sandbox.root / "sandbox.env").write_text("# source this file to point the official SDKs at the sandbox\n"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,25 @@ def test_serve_embedded_default_answers_healthz_then_registries(tmp_path: Path) 
 def test_serve_refuses_anonymous_on_a_public_interface(tmp_path: Path) -> None:
     result = mrg("serve", "--host", "0.0.0.0", cwd=tmp_path)
     assert result.returncode == 2 and "loopback" in result.stderr
+
+
+def test_every_command_has_working_help() -> None:
+    """Help texts are rendered as rich markup: a bracket in one (``[/<glob>]``) crashed ``--help``."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from gateway.cli import app
+
+    def paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        found = [prefix]
+        for name, sub in (getattr(command, "commands", None) or {}).items():  # groups have commands
+            found += paths(sub, (*prefix, name))
+        return found
+
+    every = paths(get_command(app))
+    assert ("migrate", "run") in every and len(every) > 20
+    runner = CliRunner()
+    for path in every:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, f"mrg {' '.join(path)} --help: {result.output[-500:]}"
+        assert "Usage" in result.output

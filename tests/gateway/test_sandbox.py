@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,6 +62,18 @@ def test_sandbox_serves_every_backend_and_stops_cleanly(tmp_path: Path) -> None:
         groups = sm.list_model_package_groups(NameContains="fraud-sbx")["ModelPackageGroupSummaryList"]
         assert [g["ModelPackageGroupName"] for g in groups] == ["fraud-sbx"]
         assert "token" not in (sandbox_dir / "mrg.yaml").read_text().replace("token_env", "")
+
+        # The CLI on the sandbox's mrg.yaml: with sandbox.env it works; without, one line names what is missing.
+        plan = ["migrate", "plan", "--from", "local/demo-fraud-scorer", "--to", "sagemaker", "-c", str(sandbox_dir / "mrg.yaml")]
+        bare = {k: v for k, v in os.environ.items() if k not in env}
+        cli = [sys.executable, "-m", "gateway.cli", *plan]
+        without = subprocess.run(cli, env={**bare, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+        assert without.returncode == 2, without.stderr
+        assert without.stderr.strip().count("\n") == 0 and "AWS_ACCESS_KEY_ID is not set" in without.stderr
+        with_env = subprocess.run(cli, env={**bare, **env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                                  timeout=120)
+        assert with_env.returncode == 0, with_env.stderr
+        assert "nothing written" in with_env.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
