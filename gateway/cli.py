@@ -213,7 +213,7 @@ def registries(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         t = Table("registry", "kind", "healthy", "aliases", "approval", "stage", "assignable ids")
         for r in rows:
             c = r["capabilities"]
-            t.add_row(r["name"], r["kind"], "yes" if r["health"]["ok"] else f"no: {r['health']['message']}",
+            _row(t, r["name"], r["kind"], "yes" if r["health"]["ok"] else f"no: {r['health']['message']}",
                       _place(c["aliases"], c["aliases_native"]), _place(True, c["approval_native"]),
                       _place(True, c["stage_native"]), "yes" if c["version_id_assignable"] else "no")
         Console().print(t)
@@ -246,7 +246,7 @@ def models_ls(
 
         t = Table("registry", "model", "latest", "aliases", "description")
         for m in result.items:
-            t.add_row(m.registry, m.name, m.latest_version or "-",
+            _row(t, m.registry, m.name, m.latest_version or "-",
                       ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())), (m.description or "")[:60])
         console = Console()
         console.print(t)
@@ -280,7 +280,7 @@ def versions_ls(registry: str, model: str, config: ConfigOpt = None, as_json: Js
 
         t = Table("version", "stage", "approval", "aliases", "created", "description")
         for v in items:
-            t.add_row(v.version, v.stage.value, v.approval.status.value, ", ".join(v.aliases),
+            _row(t, v.version, v.stage.value, v.approval.status.value, ", ".join(v.aliases),
                       v.created_at.isoformat(timespec="seconds") if v.created_at else "-", (v.description or "")[:50])
         Console().print(t)
 
@@ -302,7 +302,7 @@ def _print_fields(data: dict[str, Any]) -> None:
 
     t = Table("field", "value", show_header=False)
     for key, value in data.items():
-        t.add_row(key, value if isinstance(value, str) else json.dumps(value, default=str))
+        _row(t, key, value if isinstance(value, str) else json.dumps(value, default=str))
     Console().print(t)
 
 
@@ -344,11 +344,11 @@ def migrate_plan(source: FromOpt, target: ToOpt, versions: VersionsOpt = "all", 
         t = Table("source model", "target model", "versions", "target ids")
         for m in plan.models:
             ids = ", ".join(v.target_version or "assigned" for v in m.versions[:8]) + (" …" if len(m.versions) > 8 else "")
-            t.add_row(m.source, m.target, ", ".join(v.source_version for v in m.versions[:12]), ids)
+            _row(t, m.source, m.target, ", ".join(v.source_version for v in m.versions[:12]), ids)
         console.print(t)
         f = Table("field", f"source ({plan.source_kind})", f"target ({plan.target_kind})", "note")
         for fp in plan.fields:
-            f.add_row(fp.field, fp.source.value, fp.target.value, fp.note or "")
+            _row(f, fp.field, fp.source.value, fp.target.value, fp.note or "")
         console.print(f)
         for w in plan.warnings:
             console.print(w, style="yellow", markup=False)
@@ -457,11 +457,11 @@ def migrate_verify(job_id: str, config: ConfigOpt = None, as_json: JsonOpt = Fal
 
     def table() -> None:
         from rich.console import Console
-        from rich.table import Table
+        from rich.table import Column, Table
 
-        t = Table("source", "target", "result")
+        t = Table(*(Column(name, overflow="fold") for name in ("source", "target", "result")))
         for line in report["lines"]:
-            t.add_row(line["source"], line["target"] or "-", "ok" if not line["problems"] else "; ".join(line["problems"]))
+            _row(t, line["source"], line["target"] or "-", "ok" if not line["problems"] else "; ".join(line["problems"]))
         Console().print(t)
         Console().print(f"{report['items'] - report['failed']}/{report['items']} verified")
 
@@ -491,6 +491,13 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except Exception:  # noqa: BLE001 - no user database entry in some containers
         return "cli"
+
+
+def _row(table: Any, *cells: object) -> None:
+    """Cells as plain text: names, descriptions and error messages are data, not rich markup."""
+    from rich.text import Text
+
+    table.add_row(*(Text(str(cell)) for cell in cells))
 
 
 def _add_feature_commands() -> None:

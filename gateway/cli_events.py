@@ -57,12 +57,13 @@ def _actor() -> str:
 def _table(columns: list[str], rows: list[list[str]]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for i, column in enumerate(columns):
         table.add_column(column, no_wrap=i == 0)  # ids are copied into other commands: keep them whole
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(str(cell)) for cell in row))
     Console().print(table)
 
 

@@ -17,6 +17,12 @@ from mapping.fidelity import VERSION_FIELDS
 from mapping.schema import ArtifactFile, ModelVersion, VersionSpec
 
 
+# Fields a registry fills by itself when the writer gives none: SageMaker's CreatedBy, the Hub's
+# commit author and Azure ML's creator are whoever made the call. A source that has no value (an
+# MLflow version registered without a user) loses nothing when its copy names the copier.
+_FILLED_BY_THE_BACKEND = frozenset({"created_by"})
+
+
 class FieldDiff(BaseModel):
     field: str
     expected: Any
@@ -60,6 +66,8 @@ def diff_versions(
         if isinstance(expected, VersionSpec) and field in ("aliases", "artifact.files", "artifact.sha256"):
             continue  # a spec does not carry these; they are checked against the source version
         want, got = field_value(expected, field), field_value(actual, field)
+        if field in _FILLED_BY_THE_BACKEND and want is None:
+            continue  # nothing to carry: the registry records its own value (the principal that wrote it)
         if want != got:
             diffs.append(FieldDiff(field=field, expected=want, actual=got))
     return diffs

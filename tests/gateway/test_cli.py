@@ -16,9 +16,11 @@ import pytest
 from tests.gateway.serving import start_serve
 
 
-def mrg(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def mrg(*args: str, cwd: Path, timeout: float = 120, env_extra: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+                          timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), **(env_extra or {})})
 
 
 @pytest.fixture
@@ -120,3 +122,16 @@ def test_every_command_has_working_help() -> None:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, f"mrg {' '.join(path)} --help: {result.output[-500:]}"
         assert "Usage" in result.output
+
+
+def test_tables_print_registry_text_verbatim(config: Path) -> None:
+    """Descriptions and errors are data: a bracket in one is neither a style nor a crash."""
+    from adapters.mlflow import MlflowAdapter
+
+    MlflowAdapter("local", {"tracking_uri": f"sqlite:///{config.parent / 'mlflow.db'}",
+                            "artifact_location": str(config.parent / "artifacts")}).create_model(
+        "brackets", description="[/x] weights [bold]v2[/bold]")
+    result = mrg("models", "ls", "-c", str(config), cwd=config.parent, env_extra={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "[/x] weights [bold]v2[/bold]" in result.stdout
+    assert "dead: unavailable: " in result.stdout  # the unreachable registry, reported on its own line

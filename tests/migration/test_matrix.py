@@ -19,6 +19,7 @@ from gateway.migration.plan import carried_version_fields
 from gateway.migration.runner import Migrator
 from gateway.migration.verify import verify_job
 from mapping.compare import diff_versions
+from mapping.schema import VersionSpec
 from tests.conformance.conftest import BACKENDS
 from tests.conformance.harness import Backend
 from tests.conformance.specimens import full_spec, sha256, uploads
@@ -58,9 +59,11 @@ def _seed(backend: Backend, adapter: RegistryAdapter) -> tuple[str, list[str]]:
     adapter.create_model(name, description="fraud scorer", tags={"team": "risk"})
     v1 = adapter.create_version(name, full_spec(description="first"), uploads())
     v2 = adapter.create_version(name, full_spec(description="second", metrics={"auc": 0.95}), uploads())
+    # As plain SDK users register: no creator given (MLflow then has none; others record the caller).
+    v3 = adapter.create_version(name, VersionSpec(description="third", tags={"build": "3"}), uploads())
     if adapter.capabilities().aliases:
         adapter.set_alias(name, "champion", v2.version)
-    return name, [v1.version, v2.version]
+    return name, [v1.version, v2.version, v3.version]
 
 
 def _target_name(backend: Backend) -> str:
@@ -85,7 +88,7 @@ def test_one_hop_and_round_trip(gateway: Gateway, running: dict[str, tuple[Backe
     verified = verify_job(gateway, job)
     assert verified["ok"], [line["problems"] for line in verified["lines"] if line["problems"]]
     copies = list(dst.iter_versions(hop_name))
-    assert [c.description for c in copies] == ["first", "second"]
+    assert [c.description for c in copies] == ["first", "second", "third"]
     if dst.capabilities().version_id_assignable:
         assert [c.version for c in copies] == versions
     for copy in copies:
