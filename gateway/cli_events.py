@@ -111,6 +111,26 @@ def ls(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
            [[w.id, w.url, ", ".join(w.event_types) or "*", w.registry, w.model, w.created_by] for w in items])
 
 
+@app.command("rotate-secret")
+def rotate_secret(
+    webhook_id: str,
+    overlap: Annotated[int, typer.Option("--overlap-s", help="seconds the old secret keeps signing too (0: none)")] = 86400,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A new signing secret, printed once; deliveries carry both signatures during the overlap."""
+    from gateway.events import subscriptions
+
+    with _store(config) as store:
+        rotated = subscriptions.rotate_secret(store, webhook_id, actor=_actor(), overlap_s=overlap)
+    if as_json:
+        typer.echo(rotated.model_dump_json(indent=2))
+        return
+    until = rotated.signing_overlap_until
+    typer.echo(f"webhook {rotated.id}: new secret" + (f"; the old one signs too until {until.isoformat()}" if until else ""))
+    typer.echo(f"secret (shown once, store it with the receiver): {rotated.secret}")
+
+
 @app.command("rm")
 def rm(webhook_id: str, config: ConfigOpt = None) -> None:
     """Delete a subscription; its pending deliveries are dropped."""

@@ -318,6 +318,11 @@ class MrgClient:
     def get_webhook(self, webhook_id: str) -> Webhook:
         return self._get(f"/v1/webhooks/{_seg(webhook_id)}", Webhook)
 
+    def rotate_webhook_secret(self, webhook_id: str, *, overlap_s: int = 86400) -> WebhookCreated:
+        """A new secret, shown only here; the old one keeps signing too for ``overlap_s`` seconds."""
+        return self._send("POST", f"/v1/webhooks/{_seg(webhook_id)}/rotate-secret", WebhookCreated,
+                          params={"overlap_s": overlap_s})
+
     def delete_webhook(self, webhook_id: str) -> None:
         self.request("DELETE", f"/v1/webhooks/{_seg(webhook_id)}")
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel
 from mapping.fidelity import VERSION_FIELDS
 from mapping.schema import ArtifactFile, ModelVersion, VersionSpec
 
-
 # Fields a registry fills by itself when the writer gives none: SageMaker's CreatedBy, the Hub's
 # commit author and Azure ML's creator are whoever made the call. A source that has no value (an
 # MLflow version registered without a user) loses nothing when its copy names the copier.

@@ -90,6 +90,16 @@ def delete_webhook(webhook_id: str, gw: GatewayDep, who: Caller) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/{webhook_id}/rotate-secret", response_model=WebhookCreated)
+def rotate_secret(webhook_id: str, gw: GatewayDep, who: Caller,
+                  overlap_s: Annotated[int, Query(ge=0, le=subscriptions.MAX_OVERLAP_S,
+                                                  description="seconds the old secret keeps signing too")] = 86400,
+                  ) -> WebhookCreated:
+    """A new signing secret, shown only in this response; the old one signs too for ``overlap_s``."""
+    require(who, "admin")
+    return subscriptions.rotate_secret(gw.store, webhook_id, actor=who.name, overlap_s=overlap_s)
+
+
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
 def list_deliveries(webhook_id: str, gw: GatewayDep, who: Caller,
                     state: Annotated[str | None, Query(description="pending | succeeded | dead")] = None,

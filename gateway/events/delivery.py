@@ -32,7 +32,7 @@ class Claimed:
 
     delivery_id: str
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current secret, and the previous one during a rotation's overlap
     payload: str
 
 
@@ -51,7 +51,7 @@ class Outcome:
 def send(client: httpx.Client, claimed: Claimed, timeout_s: float) -> Outcome:
     body = claimed.payload.encode()
     headers = {"content-type": CONTENT_TYPE, "user-agent": USER_AGENT,
-               **signature_headers(claimed.secret, claimed.delivery_id, body)}
+               **signature_headers(claimed.secrets, claimed.delivery_id, body)}
     started = time.perf_counter()
     try:
         response = client.post(claimed.url, content=body, headers=headers, timeout=timeout_s)

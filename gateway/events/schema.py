@@ -50,6 +50,8 @@ class Webhook(BaseModel):
     active: bool
     created_at: datetime
     created_by: str
+    signing_overlap_until: datetime | None = Field(
+        default=None, description="after a rotation: deliveries are signed with the old secret too until then")
 
 
 class WebhookCreated(Webhook):

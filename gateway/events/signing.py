@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -49,9 +49,13 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signature_headers(secret: str, webhook_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def signature_headers(secret: str | Sequence[str], webhook_id: str, body: bytes,
+                      timestamp: int | None = None) -> dict[str, str]:
+    """Headers for one attempt, with one signature per secret given (all of them during a rotation)."""
     ts = int(time.time()) if timestamp is None else timestamp
-    return {"webhook-id": webhook_id, "webhook-timestamp": str(ts), "webhook-signature": sign(secret, webhook_id, ts, body)}
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    return {"webhook-id": webhook_id, "webhook-timestamp": str(ts),
+            "webhook-signature": " ".join(sign(key, webhook_id, ts, body) for key in keys)}
 
 
 def verify_signature(

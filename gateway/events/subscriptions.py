@@ -8,7 +8,7 @@ audit log (without the secret) like every other mutation.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import delete, select
@@ -27,9 +27,12 @@ from gateway.events.tables import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
+    signing_secrets,
 )
 from gateway.store import Store
 from mapping.errors import InvalidInput, NotFound
+
+MAX_OVERLAP_S = 30 * 24 * 3600  # a rotation's overlap is for switching keys, not for keeping two for good
 
 
 def create(store: Store, body: WebhookCreate, actor: str) -> WebhookCreated:
@@ -43,6 +46,25 @@ def create(store: Store, body: WebhookCreate, actor: str) -> WebhookCreated:
         session.add(row)
     view = _view(row)
     store.record(actor=actor, action="webhook.create", target=f"webhook:{row.id}", after=view.model_dump(mode="json"))
+    return WebhookCreated(**view.model_dump(), secret=secret)
+
+
+def rotate_secret(store: Store, subscription_id: str, actor: str, overlap_s: int) -> WebhookCreated:
+    """A new signing secret, shown once. The old one keeps signing too for ``overlap_s`` seconds
+    (0: at once no more), so a receiver can accept both while it switches."""
+    if overlap_s < 0 or overlap_s > MAX_OVERLAP_S:
+        raise InvalidInput(f"overlap_s: must be between 0 and {MAX_OVERLAP_S} seconds", field="overlap_s")
+    secret = new_secret()
+    now = datetime.now(UTC)
+    with store.session() as session:
+        row = _subscription(session, subscription_id)
+        before = _view(row)
+        row.previous_secret = row.secret if overlap_s else None
+        row.previous_secret_until = now + timedelta(seconds=overlap_s) if overlap_s else None
+        row.secret = secret
+        view = _view(row)
+    store.record(actor=actor, action="webhook.rotate_secret", target=f"webhook:{subscription_id}",
+                 before=before.model_dump(mode="json"), after=view.model_dump(mode="json"))
     return WebhookCreated(**view.model_dump(), secret=secret)
 
 
@@ -127,7 +149,8 @@ def ping(store: Store, subscription_id: str, client: httpx.Client, settings: Del
             created_at=now, next_attempt_at=lease_until(settings.lease_s),  # claimed by us, not the worker
         )
         session.add(row)
-        claimed = Claimed(row.id, sub.url, sub.secret, row.payload)
+        claimed = Claimed(row.id, sub.url, signing_secrets(sub.secret, sub.previous_secret, sub.previous_secret_until,
+                                                           now), row.payload)
     record_outcome(store, claimed.delivery_id, send(client, claimed, settings.timeout_s), settings)
     return delivery(store, subscription_id, claimed.delivery_id)
 
@@ -140,9 +163,11 @@ def _subscription(session: Session, subscription_id: str) -> WebhookSubscription
 
 
 def _view(row: WebhookSubscription) -> Webhook:
+    previous_until = utc(row.previous_secret_until) if row.previous_secret else None
     return Webhook(id=row.id, url=row.url, description=row.description, event_types=list(row.event_types or []),
                    registry=row.registry_glob, model=row.model_glob, active=row.active,
-                   created_at=utc(row.created_at), created_by=row.created_by)  # type: ignore[arg-type]
+                   created_at=utc(row.created_at), created_by=row.created_by,  # type: ignore[arg-type]
+                   signing_overlap_until=previous_until)
 
 
 def _delivery_view(row: WebhookDelivery, log: list[DeliveryAttempt]) -> Delivery:

@@ -7,7 +7,7 @@ Alembic revision ``0004`` only.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,12 +32,26 @@ class WebhookSubscription(Base):
     registry_glob: Mapped[str] = mapped_column(String(255), nullable=False)
     model_glob: Mapped[str] = mapped_column(String(512), nullable=False)
     secret: Mapped[str] = mapped_column(Text, nullable=False)
+    # After a rotation the old secret signs too, until ``previous_secret_until`` (revision 0006),
+    # so receivers can switch keys without refusing a single delivery.
+    previous_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_by: Mapped[str] = mapped_column(String(255), nullable=False)
 
     def __repr__(self) -> str:  # never show the secret, even in a debugger or a log line
         return f"WebhookSubscription(id={self.id!r}, url={self.url!r})"
+
+
+def signing_secrets(secret: str, previous: str | None, previous_until: datetime | None, now: datetime) -> tuple[str, ...]:
+    """The secrets a delivery is signed with now: the current one, and the previous one while
+    its overlap lasts (Standard Webhooks: one signature per secret, receivers accept any)."""
+    if previous and previous_until is not None:
+        until = previous_until if previous_until.tzinfo else previous_until.replace(tzinfo=UTC)  # SQLite: naive UTC
+        if until > now:
+            return (secret, previous)
+    return (secret,)
 
 
 class WebhookDelivery(Base):

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 from gateway.events.delivery import Claimed, record_outcome, send
 from gateway.events.outbox import lease_until
 from gateway.events.settings import DeliverySettings
-from gateway.events.tables import PENDING, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from gateway.events.tables import PENDING, WebhookAttempt, WebhookDelivery, WebhookSubscription, signing_secrets
 from gateway.store import Store
 
 log = logging.getLogger("mrg.events")
@@ -33,7 +33,8 @@ def claim(store: Store, limit: int, lease_s: float) -> list[Claimed]:
     now = datetime.now(UTC)
     with store.session() as session:
         query = (
-            select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret)
+            select(WebhookDelivery, WebhookSubscription.url, WebhookSubscription.secret,
+                   WebhookSubscription.previous_secret, WebhookSubscription.previous_secret_until)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .where(WebhookDelivery.state == PENDING, WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
@@ -43,9 +44,10 @@ def claim(store: Store, limit: int, lease_s: float) -> list[Claimed]:
             query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
         rows = session.execute(query).all()
         until = lease_until(lease_s)
-        for delivery, _url, _secret in rows:
+        for delivery, *_ in rows:
             delivery.next_attempt_at = until
-        return [Claimed(delivery.id, url, secret, delivery.payload) for delivery, url, secret in rows]
+        return [Claimed(delivery.id, url, signing_secrets(secret, previous, previous_until, now), delivery.payload)
+                for delivery, url, secret, previous, previous_until in rows]
 
 
 def release(store: Store, delivery_ids: list[str]) -> None:

@@ -52,6 +52,15 @@ def test_add_ls_deliveries_test_rm(config: Path) -> None:
     code, out, _ = run("webhooks", "deliveries", created["id"], "-c", str(config))
     assert code == 0 and pending["id"] in out
 
+    code, out, _ = run("webhooks", "rotate-secret", created["id"], "--overlap-s", "60", "-c", str(config), "--json")
+    rotated = json.loads(out)
+    assert code == 0 and rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
+    assert rotated["signing_overlap_until"] is not None
+    code, out, _ = run("webhooks", "rotate-secret", created["id"], "--overlap-s", "0", "-c", str(config))
+    assert code == 0 and "whsec_" in out and "signs too" not in out
+    code, _, err = run("webhooks", "rotate-secret", created["id"], "--overlap-s", "-5", "-c", str(config))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "overlap_s" in err
+
     code, out, _ = run("webhooks", "test", created["id"], "-c", str(config))  # nothing listens on port 9
     assert code == 1 and "dead" in out and "ConnectError" in out
     code, _, err = run("webhooks", "rm", created["id"], "-c", str(config))

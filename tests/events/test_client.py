@@ -175,13 +175,23 @@ def test_webhook_lifecycle_through_the_client(live: LiveGateway, admin: MrgClien
     log = eventually(lambda: (d := admin.webhook_deliveries(hook.id)) and all(x.state == "succeeded" for x in d) and d)
     assert len(log) == len(expected) and all(d.log[-1].status_code == 204 for d in log)
 
+    # Rotation: a new secret shown once; during the overlap a delivery verifies with either secret.
+    rotated = admin.rotate_webhook_secret(hook.id, overlap_s=600)
+    assert rotated.secret.startswith("whsec_") and rotated.secret != hook.secret
+    assert admin.get_webhook(hook.id).signing_overlap_until == rotated.signing_overlap_until is not None
+    assert admin.test_webhook(hook.id).state == "succeeded"
+    ping_after = receiver.wait_for(len(expected) + 1)[-1]
+    verify_signature(rotated.secret, ping_after.body, ping_after.headers)
+    verify_signature(hook.secret, ping_after.body, ping_after.headers)
+
     admin.delete_webhook(hook.id)
     admin.update_model("local", name, tags={"tier": "2"})
     with pytest.raises(NotFound):
         admin.webhook_deliveries(hook.id)
-    assert hook.secret not in caplog.text
-    assert all(hook.secret not in json.dumps(e.model_dump(mode="json")) for e in admin.iter_audit())
-    assert len(receiver.received) == len(expected)
+    for secret in (hook.secret, rotated.secret):
+        assert secret not in caplog.text
+        assert all(secret not in json.dumps(e.model_dump(mode="json")) for e in admin.iter_audit())
+    assert len(receiver.received) == len(expected) + 1
 
 
 def test_migration_through_the_client_announces_its_end(admin: MrgClient, receiver: Receiver) -> None:

@@ -97,6 +97,7 @@ EXPECT: dict[tuple[str, str], list[Case]] = {
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): [Case(GLOBAL_ADMIN)],
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): [Case(GLOBAL_ADMIN)],
     ("POST", "/v1/webhooks/{webhook_id}/test"): [Case(GLOBAL_ADMIN)],
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): [Case(GLOBAL_ADMIN)],
     # pilots
     ("POST", "/v1/pilots"): [Case(GLOBAL_ADMIN, {"registries": ["no-such-registry"]})],
     ("GET", "/v1/pilots/{pilot_id}"): [Case(GLOBAL_READ)],
