@@ -19,14 +19,6 @@ from tests.events.test_signing import documented_signature
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    s = Store(database_url)
-    attach(s, FAST.max_attempts)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     s = Store(f"sqlite:///{tmp_path / 'events.db'}")
     attach(s, FAST.max_attempts)

@@ -8,14 +8,12 @@ the overlap (or with none) only the new one signs. Secrets never reach the audit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from gateway.events import subscriptions, verify_signature
-from gateway.events.outbox import attach
 from gateway.events.signing import SignatureError
 from gateway.events.tables import WebhookSubscription
 from gateway.events.worker import DeliveryWorker
@@ -25,14 +23,6 @@ from mapping.errors import InvalidInput, NotFound
 from tests.events.conftest import FAST
 from tests.events.helpers import record_version_created, subscribe
 from tests.events.receiver import Receiver
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    s = Store(database_url)
-    attach(s, FAST.max_attempts)
-    yield s
-    s.close()
 
 
 def _deliver_one(store: Store, receiver: Receiver, model: str) -> tuple[bytes, dict[str, str]]:
