@@ -23,12 +23,10 @@ derived from its metadata, so two adapters for two clouds in one process both wo
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -149,52 +147,6 @@ class AzureMLSettings(BaseModel):
         return self
 
 
-class OfflineCredential:
-    """A TokenCredential for emulators: an unsigned local JWT (``DefaultAzureCredential`` fails offline)."""
-
-    def __init__(self, user: str = "mrg-gateway") -> None:
-        self.user = user
-
-    def _mint(self) -> tuple[str, int]:
-        expires = int(time.time()) + 3600
-
-        def part(obj: dict[str, Any]) -> str:
-            return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-
-        return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'name': self.user, 'exp': expires})}.", expires
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(*self._mint())
-
-    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
-        from azure.core.credentials import AccessTokenInfo
-
-        return AccessTokenInfo(*self._mint())
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def _resolve_localhost_subdomains() -> None:
-    """RFC 6761: ``*.localhost`` is loopback. glibc here does not resolve it, and an emulator's
-    production-style blob host (``acct.blob.core.localhost``) depends on it. Idempotent."""
-    with _PROCESS_LOCK:
-        current = socket.getaddrinfo
-        if getattr(current, "_localhost_loopback", False):
-            return
-
-        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            name = host.decode() if isinstance(host, bytes) else host
-            if isinstance(name, str) and name.lower().rstrip(".").endswith(".localhost"):
-                host = "127.0.0.1"
-            return current(host, *args, **kwargs)
-
-        getaddrinfo._localhost_loopback = True  # type: ignore[attr-defined]
-        socket.getaddrinfo = getaddrinfo
-
-
 class _Rest:
     """The documented Azure ML REST API over an azure-core pipeline (bearer auth, retries off:
     retrying is the gateway's job)."""
@@ -280,10 +232,14 @@ class AzureMLAdapter(RegistryAdapter):
 
     def _cred(self) -> Any:
         if self._credential is None:
+            # The emulator's own client helpers (standard library only): the same offline token and
+            # *.localhost resolution a user's process uses to drive it.
+            from emulators.azureml.client import OfflineCredential, enable_localhost_resolution
+
             if self.config.resolve_localhost:
-                _resolve_localhost_subdomains()
+                enable_localhost_resolution()
             if self.config.credential == "offline":
-                self._credential = OfflineCredential()
+                self._credential = OfflineCredential("mrg-gateway")
             else:
                 from azure.identity import DefaultAzureCredential
 

@@ -22,24 +22,15 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = __file__.rsplit("/bench/", 1)[0]
 sys.path.insert(0, ROOT)
+from harness import BLOCK, generate  # noqa: E402
 from sizes import mib, parse_size  # noqa: E402
 
 USER = "mrg-bench"
 PATH = "model.bin"
-BLOCK = 2**20
-def generate(size: int, block: bytes) -> Iterator[bytes]:
-    """``size`` bytes from one random block, each 1 MiB prefixed with its index (no 1 GiB buffer)."""
-    sent, index = 0, 0
-    while sent < size:
-        chunk = (index.to_bytes(8, "big") + block[8:])[: size - sent]
-        sent += len(chunk)
-        index += 1
-        yield chunk
 
 
 def file_sha256(path: str | Path) -> str:

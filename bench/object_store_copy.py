@@ -20,69 +20,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = __file__.rsplit("/bench/", 1)[0]
 sys.path.insert(0, ROOT)
+from harness import generate, proc_status, reset_peak, sagemaker_settings  # noqa: E402
 from sizes import mib, parse_size  # noqa: E402
 
 MODEL = "copy-bench"
 PATH = "model.bin"
-BLOCK = 2**20
 GOAL_PEAK = 300 * 2**20
 GOAL_RATIO = 0.70
-def generate(size: int) -> Iterator[bytes]:
-    """``size`` incompressible bytes, 1 MiB at a time; each block starts with its index."""
-    block = os.urandom(BLOCK)
-    sent, index = 0, 0
-    while sent < size:
-        chunk = (index.to_bytes(8, "big") + block[8:])[: size - sent]
-        sent += len(chunk)
-        index += 1
-        yield chunk
-
-
-def proc_status() -> dict[str, int]:
-    out = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) * 1024
-    return out
-
-
-def reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def sagemaker_settings(info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "endpoint_url": info["endpoint"], "s3_endpoint_url": info["s3_endpoint"], "region": info["region"],
-        "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-        "bucket": "mrg-bench", "create_bucket": True, "max_attempts": 1, "read_timeout": 300,
-    }
-
-
-def azureml_settings(info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "cloud": info["cloud"], "cloud_metadata": info["cloud_metadata"], "credential": "offline",
-        "ca_bundle": info["ca_bundle"], "resolve_localhost": True,
-        "subscription_id": info["subscription_id"], "resource_group": info["resource_group"],
-        "workspace_name": info["workspace_name"],
-    }
 
 
 # -- the measured processes -------------------------------------------------------------------
@@ -171,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(child_migrate(spec) if mode == "migrate" else child_raw(spec)))
         return
 
+    from adapters.azureml import AzureMLSettings
     from adapters.base import ArtifactUpload
     from adapters.sagemaker import SageMakerAdapter
     from emulators import launcher
@@ -182,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 launcher.start("azureml", data_dir=work / "azureml", log_path=work / "azureml.log",
                                timeout=120) as az_emu:
             sm = sagemaker_settings(sm_emu.info)
-            az = azureml_settings(az_emu.info)
+            az = AzureMLSettings.from_emulator(az_emu.info).model_dump(mode="json", exclude_none=True)
             source = SageMakerAdapter("sm", sm)
             source.create_model(MODEL, description="object store copy benchmark")
             ours: list[dict[str, Any]] = []

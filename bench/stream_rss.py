@@ -29,57 +29,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = __file__.rsplit("/bench/", 1)[0]
 sys.path.insert(0, ROOT)
+from harness import BLOCK, generate, proc_status, reset_peak, sagemaker_settings  # noqa: E402
 from sizes import mib, parse_size  # noqa: E402
 
 MODEL = "stream-bench"
 PATH = "model.bin"
 GOAL_GROWTH = 64 * 2**20
-BLOCK = 2**20
 SECRET_ENV = "MRG_BENCH_AWS_SECRET"
-def generate(size: int) -> Iterator[bytes]:
-    """``size`` bytes of incompressible data, one 1 MiB block at a time (never the whole thing);
-    each block starts with its index, so no two blocks are equal."""
-    block = os.urandom(BLOCK)
-    sent, index = 0, 0
-    while sent < size:
-        chunk = index.to_bytes(8, "big") + block[8:]
-        chunk = chunk[: size - sent]
-        sent += len(chunk)
-        index += 1
-        yield chunk
-
-
-def proc_status(pid: int | str = "self") -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in bytes."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) * 1024
-    return out
-
-
-def reset_peak(pid: int | str = "self") -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False where the kernel refuses."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def sagemaker_settings(info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "endpoint_url": info["endpoint"], "s3_endpoint_url": info["s3_endpoint"], "region": info["region"],
-        "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-        "bucket": "mrg-bench", "create_bucket": True, "max_attempts": 1, "read_timeout": 300,
-    }
 
 
 # -- the measured processes -------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from gateway.cli_common import actor as _actor
 from gateway.config import ConfigError, GatewayConfig, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="model-registry-gateway: one API over every model registry.")
@@ -482,15 +483,6 @@ def migrate_status(job_id: str, config: ConfigOpt = None, as_json: JsonOpt = Fal
         data = {"job_id": job.id, "state": job.state, "source": job.source, "target": job.target,
                 "items": journal.counts(job_id), "bytes": journal.bytes_copied(job_id)}
     _emit(data, as_json, lambda: typer.echo(json.dumps(data)))
-
-
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user database entry in some containers
-        return "cli"
 
 
 def _row(table: Any, *cells: object) -> None:

@@ -11,9 +11,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
+
+from gateway.cli_common import actor as _actor
+from gateway.cli_common import fail as _fail
 
 app = typer.Typer(no_args_is_help=True, help="Webhook subscriptions and their delivery log.")
 
@@ -38,20 +41,6 @@ def _store(config: Path | None) -> Iterator[Any]:
         _fail(str(exc), 1 if exc.retryable else 2)
     finally:
         store.close()
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"mrg: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user database entry in some containers
-        return "cli"
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:

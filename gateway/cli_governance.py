@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
+
+from gateway.cli_common import actor as _actor
+from gateway.cli_common import fail as _fail
 
 app = typer.Typer(no_args_is_help=True, help="Approvals, promotion, rollback, history and API keys.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys stored (hashed) in the gateway's store.")
@@ -26,20 +29,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 CommentOpt = Annotated[str | None, typer.Option("--comment", "-m", help="why (kept with the decision)")]
 AliasOpt = Annotated[str | None, typer.Option("--alias", "-a", help="alias to move (e.g. prod)")]
 StageOpt = Annotated[str | None, typer.Option("--stage", "-s", help="stage: DEVELOPMENT, STAGING, PRODUCTION, ARCHIVED")]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"mrg: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user database entry in some containers
-        return "cli"
 
 
 @contextmanager

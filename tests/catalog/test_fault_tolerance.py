@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from adapters.mlflow import MlflowAdapter
-from gateway.api import create_app
 from gateway.config import AuthConfig, GatewayConfig
 from gateway.core import Gateway
 from gateway.sandbox.services import free_port, start_mlflow_server
@@ -62,12 +61,6 @@ def gateway(mlflow_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         gw = Gateway(config, adapters=adapters)  # type: ignore[arg-type]
         yield gw
         gw.close()
-
-
-@pytest.fixture(scope="module")
-def client(gateway: Gateway) -> Iterator[TestClient]:
-    with TestClient(create_app(gateway.config, gateway=gateway)) as c:
-        yield c
 
 
 def _search(client: TestClient, **params: object) -> tuple[dict, float]:  # type: ignore[type-arg]
